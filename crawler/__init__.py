@@ -1,0 +1,1 @@
+"""The Scrapy project: discover, fetch, extract and store news articles."""

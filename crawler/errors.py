@@ -1,0 +1,51 @@
+"""Turn a failed request into the one-line reason stored in `failures`."""
+
+from __future__ import annotations
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as tx_error
+from twisted.python.failure import Failure
+
+_REASONS: list[tuple[tuple[type[BaseException], ...], str]] = [
+    ((DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError), "timeout"),
+    ((CannotResolveHostError, tx_error.DNSLookupError), "DNS lookup failed"),
+    ((DownloadConnectionRefusedError, tx_error.ConnectionRefusedError), "connection refused"),
+    ((ResponseDataLossError,), "connection closed before the whole response arrived"),
+    ((tx_error.ConnectionLost, tx_error.ConnectionDone), "connection lost"),
+]
+
+
+def describe_failure(failure: Failure) -> tuple[str, int | None]:
+    """(reason, HTTP status or None) for a request's errback failure."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        retry_after = exc.response.headers.get(b"Retry-After")
+        tail = f" (Retry-After: {retry_after.decode('latin-1')})" if retry_after else ""
+        return f"HTTP {status}{tail}", status
+    if isinstance(exc, IgnoreRequest):
+        message = str(exc) or "request ignored"
+        if "robots.txt" in message:
+            return "disallowed by robots.txt", None
+        return message, None
+    if isinstance(exc, DownloadCancelledError) or "larger than download max size" in str(exc):
+        return f"too large: {_one_line(exc)}", None
+    for types, reason in _REASONS:
+        if isinstance(exc, types):
+            return reason, None
+    if isinstance(exc, DownloadFailedError):
+        return f"download failed: {_one_line(exc)}", None
+    return f"{type(exc).__name__}: {_one_line(exc)}", None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]

@@ -1,0 +1,45 @@
+"""Records each crawl in `crawl_runs`, with the counts `frwatch status` shows."""
+
+from __future__ import annotations
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+COUNTS = {
+    "requests": "downloader/request_count",
+    "responses": "downloader/response_count",
+    "articles_new": "frwatch/articles_new",
+    "articles_updated": "frwatch/articles_updated",
+    "skipped_known": "frwatch/skipped_known",
+    "skipped_old": "frwatch/skipped_old",
+    "feeds_not_modified": "frwatch/feeds_not_modified",
+    "failures": "frwatch/failures",
+}
+
+
+class CrawlRunRecorder:
+    """Opens a `crawl_runs` row when the spider opens, fills it in when it closes, and
+    closes the spider's store last of all."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        store = getattr(spider, "store", None)
+        if store is not None:
+            store.start_run(str(spider.config.path))
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        store = getattr(spider, "store", None)
+        if store is None:
+            return
+        stats = self.crawler.stats
+        counts = {column: stats.get_value(key, 0) for column, key in COUNTS.items()}
+        store.finish_run(reason, counts)
+        store.close()

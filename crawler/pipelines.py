@@ -1,0 +1,110 @@
+"""Item pipelines: extract each article in worker processes, then store it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.extract import extract_article
+from crawler.items import ArticlePage
+from frwatch.urls import canonicalize, same_site
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractPipeline:
+    """Runs trafilatura in FRWATCH_EXTRACT_WORKERS processes (0: one per core), off the
+    reactor thread, so that fetching goes on while pages are extracted."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.workers = crawler.settings.getint("FRWATCH_EXTRACT_WORKERS") or os.cpu_count() or 1
+        self.fast = crawler.settings.getbool("FRWATCH_EXTRACT_FAST")
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        return cls(crawler)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # forkserver: workers do not inherit the reactor, its threads or open sockets.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["crawler.extract"])
+        return ProcessPoolExecutor(self.workers, mp_context=context)
+
+    def open_spider(self) -> None:
+        self.pool = self._new_pool()
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticlePage):
+            return item
+        assert self.pool is not None
+        html, item.html = item.html, ""  # the page is not needed after extraction
+        try:
+            future = self.pool.submit(extract_article, html, item.url, fast=self.fast)
+            item.extracted = await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            # A worker died (out of memory on a pathological page): record, start afresh.
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+            item.extracted = {"error": "extraction worker crashed"}
+        error = item.extracted.get("error")
+        if error:
+            spider = self.crawler.spider
+            spider._fail(item.url, {"source": item.source, "kind": "article"}, error, 200)
+            raise DropItem(f"{error}: {item.url}")
+        return item
+
+
+class StorePipeline:
+    """Upserts each extracted article into the store (first_seen kept on re-crawl)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticlePage):
+            return item
+        found = item.extracted
+        # rel=canonical is honoured on the same site only: a syndicated copy pointing at
+        # the original publisher is a reprint to be linked, not the same row.
+        rel = found.get("rel_canonical")
+        canonical = canonicalize(rel if rel and same_site(rel, item.url) else item.url)
+        published, date_source = found.get("published"), found.get("date_source")
+        if not published and item.hint_published:
+            published, date_source = item.hint_published, item.hint_date_source
+        record = {
+            "url": item.url,
+            "canonical_url": canonical,
+            "source": item.source,
+            "discovered_via": item.discovered_via,
+            "title": found.get("title") or item.hint_title,
+            "author": found.get("author"),
+            "published": published,
+            "date_source": date_source,
+            "language": found.get("language"),
+            "sitename": found.get("sitename"),
+            "description": found.get("description"),
+            "text": found.get("text"),
+            "word_count": found.get("word_count"),
+        }
+        store = self.crawler.spider.store
+        is_new = store.save_article(record, [item.requested_url, item.url])
+        self.crawler.stats.inc_value("frwatch/articles_new" if is_new else "frwatch/articles_updated")
+        return item

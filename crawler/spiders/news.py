@@ -1,0 +1,212 @@
+"""The news spider: discover article URLs from each configured source and fetch them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse, Response
+from scrapy.linkextractors import LinkExtractor
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from crawler.discovery import Discovery, Entry, looks_like_article, parse_feed, parse_sitemap
+from crawler.errors import describe_failure
+from crawler.items import ArticlePage
+from crawler.store import CrawlStore
+from frwatch.config import Config, load_config
+from frwatch.urls import canonicalize, same_site
+
+logger = logging.getLogger(__name__)
+
+
+
+
+def _config_for(settings: BaseSettings) -> Config:
+    return load_config(settings.get("FRWATCH_CONFIG"))
+
+
+class NewsSpider(scrapy.Spider):
+    """Reads every source's feeds, sitemaps and section pages, fetches new articles."""
+
+    name = "news"
+    kinds: tuple[str, ...] = ("feeds", "sitemaps", "pages")
+    config: Config
+    store: CrawlStore
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        crawl = _config_for(settings).crawl
+        for name, value in {
+            "DOWNLOAD_DELAY": crawl.delay_seconds,
+            "AUTOTHROTTLE_START_DELAY": crawl.delay_seconds,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_domain),
+            "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
+            "DOWNLOAD_TIMEOUT": crawl.timeout_seconds,
+            "FRWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
+        }.items():
+            settings.set(name, value, priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = _config_for(crawler.settings)
+        db_path = crawler.settings.get("FRWATCH_DB") or spider.config.db_path
+        spider.store = CrawlStore(db_path)
+        spider.oldest = datetime.now(timezone.utc) - timedelta(days=spider.config.crawl.max_age_days)
+        return spider
+
+    # --- discovery --------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source in self.config.sources:
+            if "feeds" in self.kinds:
+                for url in source.feeds:
+                    yield self._listing_request(url, source.name, "feed", self.parse_feed)
+            if "sitemaps" in self.kinds:
+                for url in source.sitemaps:
+                    yield self._listing_request(url, source.name, "sitemap", self.parse_sitemap)
+            if "pages" in self.kinds:
+                for url in source.pages:
+                    yield scrapy.Request(url, callback=self.parse_section, errback=self.on_error,
+                                         meta={"source": source.name, "kind": "page"},
+                                         dont_filter=True, priority=10)
+
+    def _listing_request(self, url: str, source: str, kind: str, callback: Any) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, dont_filter=True, priority=10,
+            headers=self.store.feed_validators(url),
+            meta={"source": source, "kind": kind, "handle_httpstatus_list": [304]},
+        )
+
+    def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
+        if self._not_modified(response):
+            return
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        found = parse_feed(response.body, response.url, content_type)
+        yield from self._follow(response, found, "feed")
+
+    def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+        if self._not_modified(response):
+            return
+        found = parse_sitemap(response.body, response.url)
+        for child in found.sitemaps:
+            if self._too_old(child):
+                self.crawler.stats.inc_value("frwatch/skipped_old")
+                continue
+            yield self._listing_request(child.url, response.meta["source"], "sitemap",
+                                        self.parse_sitemap)
+        yield from self._follow(response, found, "sitemap")
+
+    def parse_section(self, response: Response) -> Iterable[scrapy.Request]:
+        if not isinstance(response, HtmlResponse):
+            self._fail(response.url, response.meta, f"section page is not HTML "
+                       f"({_content_type(response)})", response.status)
+            return
+        links = LinkExtractor(unique=True).extract_links(response)
+        entries = [Entry(link.url, title=link.text.strip() or None) for link in links
+                   if same_site(link.url, response.url) and looks_like_article(link.url)]
+        yield from self._follow(response, Discovery(entries=entries), "page")
+
+    def _not_modified(self, response: Response) -> bool:
+        if response.status == 304:
+            self.crawler.stats.inc_value("frwatch/feeds_not_modified")
+            self.store.save_feed_state(response.url, 304, None, None, None)
+            return True
+        return False
+
+    def _follow(self, response: Response, found: Discovery, via: str) -> Iterable[scrapy.Request]:
+        meta = response.meta
+        if found.error:
+            self._fail(response.url, meta, found.error, response.status)
+        if via in ("feed", "sitemap"):
+            headers = response.headers
+            self.store.save_feed_state(
+                response.url, response.status,
+                _header(headers, b"ETag"), _header(headers, b"Last-Modified"),
+                len(found.entries) + len(found.sitemaps),
+            )
+        for entry in found.entries:
+            url = canonicalize(entry.url)
+            if self._too_old(entry):
+                self.crawler.stats.inc_value("frwatch/skipped_old")
+            elif self.store.is_known(url):
+                self.crawler.stats.inc_value("frwatch/skipped_known")
+            else:
+                yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={
+                    "source": meta["source"], "kind": "article", "via": via, "frwatch_url": url,
+                    "hint_published": entry.published, "hint_title": entry.title,
+                })
+
+    def _too_old(self, entry: Entry) -> bool:
+        if not entry.published:
+            return False
+        return datetime.fromisoformat(entry.published) < self.oldest
+
+    # --- articles ---------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterable[ArticlePage]:
+        meta = response.meta
+        if not isinstance(response, HtmlResponse):
+            self._fail(response.url, meta, f"not HTML ({_content_type(response)})",
+                       response.status)
+            return
+        if not response.body.strip():
+            self._fail(response.url, meta, "empty page", response.status)
+            return
+        yield ArticlePage(
+            url=response.url,
+            requested_url=meta.get("frwatch_url", response.url),
+            source=meta["source"],
+            discovered_via=meta.get("via", "page"),
+            html=response.text,
+            hint_published=meta.get("hint_published"),
+            hint_date_source=meta.get("via") if meta.get("hint_published") else None,
+            hint_title=meta.get("hint_title"),
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request
+        reason, status = describe_failure(failure)
+        self._fail(request.url, request.meta, reason, status)
+
+    def _fail(self, url: str, meta: dict, reason: str, status: int | None) -> None:
+        kind = meta.get("kind", "article")
+        logger.info("failure (%s) %s: %s", kind, url, reason)
+        self.crawler.stats.inc_value("frwatch/failures")
+        self.store.record_failure(url, meta.get("source"), kind, reason, status)
+
+
+def _header(headers: Any, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _content_type(response: Response) -> str:
+    value = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip()
+    return value or "no content type"
+
+
+class FeedsSpider(NewsSpider):
+    """Only the configured feeds (RSS, Atom, JSON Feed)."""
+
+    name = "feeds"
+    kinds = ("feeds",)
+
+
+class SitemapsSpider(NewsSpider):
+    """Only the configured sitemaps and news sitemaps."""
+
+    name = "sitemaps"
+    kinds = ("sitemaps",)
+
+
+class PagesSpider(NewsSpider):
+    """Only the configured section pages, one hop to their articles."""
+
+    name = "pages"
+    kinds = ("pages",)

@@ -1,0 +1,190 @@
+"""The `frwatch` command line: the one place where the stages are strung together."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from frwatch.config import DEFAULT_CONFIG, Config, load_config
+from frwatch.errors import FrwatchError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_WEB = REPO_ROOT / "seeds" / "demo"
+
+
+class _Command(click.Command):
+    """Prints a user's error as one line on stderr and exits 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FrwatchError as exc:
+            click.echo(f"frwatch: error: {exc}", err=True)
+            ctx.exit(1)
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+def _options(func: Any) -> Any:
+    func = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+                        help="SQLite file (default: the config's `db`, else data/frwatch.db).")(func)
+    func = click.option("--config", "config_path", default=str(DEFAULT_CONFIG),
+                        show_default=True, type=click.Path(dir_okay=False, path_type=Path),
+                        help="The sources.yaml to use.")(func)
+    return func
+
+
+def _load(config_path: Path, db_path: Path | None) -> tuple[Config, Path]:
+    config = load_config(config_path)
+    return config, (db_path or config.db_path)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="frwatch")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """frwatch: a media monitor for news about facial-recognition policy."""
+    ctx.obj = {"log_level": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)]}
+    logging.basicConfig(level=ctx.obj["log_level"], format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@_options
+@click.option("--spider", type=click.Choice(["news", "feeds", "sitemaps", "pages"]),
+              default="news", show_default=True, help="Which discovery to run.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting, e.g. -s RETRY_TIMES=0 (repeatable).")
+@click.pass_context
+def crawl(ctx: click.Context, config_path: Path, db_path: Path | None, spider: str,
+          overrides: tuple[str, ...]) -> None:
+    """Discover, fetch, extract and store new articles from every configured source.
+
+    Example:
+
+    \b
+        frwatch crawl --config seeds/sources.yaml
+    """
+    config, db = _load(config_path, db_path)
+    settings = {}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise FrwatchError(f"-s {item}: expected NAME=VALUE")
+        settings[name.strip()] = value
+    run = run_crawl(config, db, spider=spider, log_level=ctx.obj["log_level"],
+                    settings=settings)
+    click.echo(_run_summary(run))
+
+
+@cli.command()
+@_options
+@click.option("--failures", "failure_count", default=10, show_default=True,
+              help="How many recent failures to list.")
+def status(config_path: Path, db_path: Path | None, failure_count: int) -> None:
+    """Articles per source, the last crawl run, recent failures.
+
+    Example:
+
+    \b
+        frwatch status --db data/frwatch.db
+    """
+    from frwatch.status import render_status
+
+    config, db = _load(config_path, db_path)
+    if not db.exists():
+        raise FrwatchError(f"{db}: no database yet (run `frwatch crawl` first)")
+    click.echo(render_status(db, failure_count))
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("data/demo.db"), show_default=True,
+              help="Where to write the demo database (replaced if it exists).")
+@click.option("--web", "web_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=DEMO_WEB, help="The demo web to serve.")
+@click.pass_context
+def demo(ctx: click.Context, db_path: Path, web_dir: Path) -> None:
+    """Serve the bundled offline demo web on 127.0.0.1 and crawl it into a fresh database.
+
+    Example:
+
+    \b
+        frwatch demo
+    """
+    from frwatch.localweb import LocalWeb
+
+    config_file = web_dir / "sources.yaml"
+    if not config_file.is_file():
+        raise FrwatchError(f"{config_file}: demo config not found")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with LocalWeb.from_directory(web_dir) as web:
+        # The served config is the demo's own with the sites' local origins put in and
+        # the seed paths made absolute, since it is written next to the database.
+        raw = yaml.safe_load(web.rewrite(config_file.read_text(encoding="utf-8")))
+        raw["topic"]["seeds"] = [str((web_dir / seed).resolve())
+                                 for seed in raw["topic"].get("seeds", [])]
+        raw["db"] = str(db_path.resolve())
+        served = db_path.parent / "demo-sources.yaml"
+        served.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+        config = load_config(served)
+        click.echo(f"Serving the demo web: {', '.join(web.origins.values())}")
+        run = run_crawl(config, db_path, log_level=ctx.obj["log_level"])
+    click.echo(_run_summary(run))
+    from frwatch.status import render_status
+
+    click.echo(render_status(db_path, failures=5))
+    click.echo(f"\nBrowse it:  frwatch status --db {db_path}"
+               f"\n            datasette {db_path}   (or any SQLite browser)")
+
+
+def run_crawl(config: Config, db_path: Path, spider: str = "news",
+              log_level: str = "WARNING", settings: dict[str, Any] | None = None) -> dict:
+    """Run one crawl in this process and return its `crawl_runs` row."""
+    from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler.spiders.news import FeedsSpider, NewsSpider, PagesSpider, SitemapsSpider
+    from frwatch.db import open_db
+
+    open_db(db_path).close()  # fail early, with one line, on an unusable database
+    spiders = {"news": NewsSpider, "feeds": FeedsSpider, "sitemaps": SitemapsSpider,
+               "pages": PagesSpider}
+    scrapy_settings = Settings()
+    scrapy_settings.setmodule("crawler.settings", priority="project")
+    scrapy_settings.setdict({"FRWATCH_CONFIG": str(config.path), "FRWATCH_DB": str(db_path),
+                             "LOG_LEVEL": log_level, **(settings or {})}, priority="cmdline")
+    process = AsyncCrawlerProcess(scrapy_settings)
+    process.crawl(spiders[spider])
+    process.start()
+    db = open_db(db_path)
+    try:
+        return next(db.query("select * from crawl_runs order by id desc limit 1"), {})
+    finally:
+        db.close()
+
+
+def _run_summary(run: dict) -> str:
+    if not run:
+        return "No crawl was recorded."
+    return (f"Crawl #{run['id']} {run['status']}: {run['articles_new']} new articles, "
+            f"{run['articles_updated']} updated, {run['skipped_known']} already stored, "
+            f"{run['skipped_old']} too old, {run['feeds_not_modified']} feeds not modified, "
+            f"{run['failures']} failures ({run['requests']} requests).")
+
+
+def main() -> None:
+    cli(prog_name="frwatch")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

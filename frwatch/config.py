@@ -1,0 +1,121 @@
+"""Load and validate `sources.yaml`.
+
+Every error a user can make in the file is raised as one `FrwatchError` whose message
+names the file and the field, e.g. ``seeds/sources.yaml: crawl.delay_seconds: Input
+should be a valid number``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from frwatch.errors import FrwatchError
+
+DEFAULT_CONFIG = Path("seeds/sources.yaml")
+DEFAULT_DB = Path("data/frwatch.db")
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL with a host: {value!r}")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Topic(_Strict):
+    name: str
+    seeds: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+
+
+class Source(_Strict):
+    name: str
+    feeds: list[HttpUrl] = Field(default_factory=list)
+    sitemaps: list[HttpUrl] = Field(default_factory=list)
+    pages: list[HttpUrl] = Field(default_factory=list)
+
+
+class Crawl(_Strict):
+    max_age_days: Annotated[int, Field(ge=1)] = 30
+    delay_seconds: Annotated[float, Field(ge=0)] = 1.0
+    concurrency_per_domain: Annotated[int, Field(ge=1, le=32)] = 2
+    allow_private_addresses: bool = False
+    max_page_bytes: Annotated[int, Field(ge=10_000)] = 10_000_000
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+
+class Alert(_Strict):
+    apprise: str | None = None
+    atom: str | None = None
+
+
+class Config(_Strict):
+    topic: Topic
+    sources: list[Source]
+    crawl: Crawl = Crawl()
+    alerts: list[Alert] = Field(default_factory=list)
+    db: str | None = None
+
+    # Set by `load_config`, not read from the file.
+    path: Path = Field(default=DEFAULT_CONFIG, exclude=True)
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, relative to the config file unless absolute."""
+        candidate = Path(relative).expanduser()
+        return candidate if candidate.is_absolute() else self.path.parent / candidate
+
+    @property
+    def db_path(self) -> Path:
+        return self.resolve(self.db) if self.db else DEFAULT_DB
+
+    @property
+    def seed_paths(self) -> list[Path]:
+        return [self.resolve(seed) for seed in self.topic.seeds]
+
+
+def _first_error(path: Path, error: ValidationError) -> str:
+    err = error.errors()[0]
+    field = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif err["type"] == "missing":
+        message = "required field is missing"
+    more = len(error.errors()) - 1
+    tail = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
+    return f"{path}: {field}: {message}{tail}"
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """Read, validate and return the config at `path`."""
+    path = Path(path)
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FrwatchError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrwatchError(f"{path}: cannot read config: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise FrwatchError(f"{path}: YAML syntax error{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise FrwatchError(f"{path}: expected a mapping with topic, sources, crawl, alerts")
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise FrwatchError(_first_error(path, exc)) from None
+    return config.model_copy(update={"path": path})

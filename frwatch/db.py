@@ -1,0 +1,128 @@
+"""Open the store and keep its schema current.
+
+One SQLite file, WAL mode so that Datasette reads while a crawl writes. The schema is a
+list of migrations (sqlite-utils `Migrations`): a database made by an older frwatch is
+upgraded when it is opened, never rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from frwatch.errors import FrwatchError
+
+migrations = Migrations("frwatch")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["clusters"].create(
+        {"id": int, "label": str, "first_seen": str, "last_seen": str, "size": int, "related": int},
+        pk="id",
+    )
+    db["articles"].create(
+        {
+            "id": str,
+            "url": str,
+            "canonical_url": str,
+            "source": str,
+            "title": str,
+            "author": str,
+            "published": str,
+            "date_source": str,
+            "first_seen": str,
+            "last_fetched": str,
+            "language": str,
+            "sitename": str,
+            "description": str,
+            "text": str,
+            "word_count": int,
+            "discovered_via": str,
+            "duplicate_of": str,
+            "cluster_id": int,
+            "relevance": float,
+            "related": int,
+            "relevance_reason": str,
+        },
+        pk="id",
+        foreign_keys=[("duplicate_of", "articles", "id"), ("cluster_id", "clusters", "id")],
+    )
+    db["articles"].create_index(["source"])
+    db["articles"].create_index(["published"])
+    db["articles"].create_index(["first_seen"])
+    db["articles"].enable_fts(["title", "text"], create_triggers=True)
+    # Every URL under which an article was found (feed link, redirect target,
+    # rel=canonical), so later runs skip it before fetching.
+    db["article_urls"].create({"url": str, "article_id": str}, pk="url",
+                              foreign_keys=[("article_id", "articles", "id")])
+    db["seeds"].create(
+        {"id": str, "path": str, "url": str, "headline": str, "outlet": str,
+         "published": str, "author": str, "text": str, "added": str},
+        pk="id",
+    )
+    db["embeddings"].create(
+        {"article_id": str, "model": str, "vector": bytes},
+        pk=("article_id", "model"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["crawl_runs"].create(
+        {"id": int, "started": str, "finished": str, "status": str, "config": str,
+         "requests": int, "responses": int, "articles_new": int, "articles_updated": int,
+         "skipped_known": int, "skipped_old": int, "feeds_not_modified": int, "failures": int},
+        pk="id",
+    )
+    db["failures"].create(
+        {"id": int, "url": str, "run_id": int, "source": str, "reason": str,
+         "status": int, "kind": str, "at": str},
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db["failures"].create_index(["run_id"])
+    db["failures"].create_index(["url"])
+    # Conditional-request validators per feed or sitemap, kept across runs.
+    db["feed_state"].create(
+        {"url": str, "etag": str, "last_modified": str, "last_status": int,
+         "last_checked": str, "entries": int},
+        pk="url",
+    )
+    db["alerts"].create(
+        {"article_id": str, "channel": str, "sent_at": str, "status": str, "error": str},
+        pk=("article_id", "channel"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+
+
+def utcnow() -> str:
+    """Now, as ISO 8601 UTC to the second: the one timestamp format of the store."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def article_id(canonical_url: str) -> str:
+    """The stable id of an article: a short hash of its canonical URL."""
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def open_db(path: str | Path) -> Database:
+    """Open (creating if needed) and migrate the store at `path`."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        db = Database(conn)
+        db.execute("PRAGMA busy_timeout = 30000")
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise FrwatchError(f"{path}: cannot open database: {exc}") from None
+    except OSError as exc:
+        raise FrwatchError(f"{path}: cannot create database: {exc.strerror}") from None
+    return db

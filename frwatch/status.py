@@ -1,0 +1,45 @@
+"""`frwatch status`: what is stored, what the last run did, what failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from frwatch.db import open_db
+
+
+def render_status(db_path: Path, failures: int = 10) -> str:
+    db = open_db(db_path)
+    try:
+        lines = [f"Database: {db_path}"]
+        total = db.execute("select count(*) from articles").fetchone()[0]
+        lines.append(f"Articles: {total}")
+        rows = list(db.query(
+            "select source, count(*) as n, max(published) as latest, max(first_seen) as seen "
+            "from articles group by source order by n desc"))
+        if rows:
+            width = max(len(r["source"] or "") for r in rows)
+            lines.append(f"  {'source':<{width}}  articles  latest published      last new")
+            for r in rows:
+                lines.append(f"  {r['source'] or '':<{width}}  {r['n']:>8}  "
+                             f"{(r['latest'] or '-')[:19]:<20}  {(r['seen'] or '-')[:19]}")
+        run = next(db.query("select * from crawl_runs order by id desc limit 1"), None)
+        if run:
+            lines.append(
+                f"Last crawl: #{run['id']} {run['status']}, started {run['started']}, "
+                f"finished {run['finished'] or '-'}: {run['articles_new'] or 0} new, "
+                f"{run['articles_updated'] or 0} updated, {run['skipped_known'] or 0} skipped "
+                f"as already stored, {run['skipped_old'] or 0} as too old, "
+                f"{run['feeds_not_modified'] or 0} feeds not modified, "
+                f"{run['failures'] or 0} failures")
+        else:
+            lines.append("Last crawl: none yet")
+        recent = list(db.query(
+            "select url, kind, reason, source, at from failures order by id desc limit ?",
+            [failures]))
+        if recent:
+            lines.append(f"Recent failures (latest {len(recent)}):")
+            for f in recent:
+                lines.append(f"  {f['at'][:19]}  {f['kind']:<7}  {f['reason'][:60]:<60}  {f['url']}")
+        return "\n".join(lines)
+    finally:
+        db.close()

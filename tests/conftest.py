@@ -1,0 +1,65 @@
+"""Shared fixtures: local webs on 127.0.0.1, crawls run through the real CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from frwatch.localweb import LocalWeb
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+DEMO_WEB = REPO / "seeds" / "demo"
+TEST_WEBS = Path(__file__).resolve().parent / "web"
+
+
+def run_cli(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `frwatch ARGS` in a fresh process (Scrapy's reactor starts once per process)."""
+    proc = subprocess.run([sys.executable, "-m", "frwatch.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"frwatch {' '.join(args)} exited {proc.returncode}:\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+class Crawl:
+    """A config written for a served web, a database, and a way to crawl them."""
+
+    def __init__(self, web: LocalWeb, tmp_path: Path, config_text: str):
+        self.web = web
+        self.config = tmp_path / "sources.yaml"
+        self.config.write_text(web.rewrite(config_text), encoding="utf-8")
+        self.db_path = tmp_path / "frwatch.db"
+
+    def run(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        return run_cli("crawl", "--config", str(self.config), "--db", str(self.db_path),
+                       *extra, check=check)
+
+    @property
+    def db(self) -> Database:
+        return Database(self.db_path)
+
+    def rows(self, sql: str, params: list | None = None) -> list[dict]:
+        db = self.db
+        try:
+            return list(db.query(sql, params or []))
+        finally:
+            db.close()
+
+
+@pytest.fixture
+def demo_web() -> Iterator[LocalWeb]:
+    with LocalWeb.from_directory(DEMO_WEB) as web:
+        yield web
+
+
+@pytest.fixture
+def faults_web() -> Iterator[LocalWeb]:
+    with LocalWeb({"faults": TEST_WEBS / "faults"}) as web:
+        yield web

@@ -1,0 +1,100 @@
+"""A whole crawl of a small web full of the usual trouble: redirects, 404s, a PDF, a
+server error, a robots-disallowed draft, a tracking-parameter duplicate, a page with
+no article. Real HTTP server on 127.0.0.1, real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Crawl
+
+CONFIG = """
+topic: {name: Test topic, keywords: [facial recognition]}
+sources:
+  - name: Faults Gazette
+    feeds: [http://faults.demo/rss.xml]
+    pages: [http://faults.demo/news/]
+crawl:
+  max_age_days: 100000
+  delay_seconds: 0
+  allow_private_addresses: true
+"""
+
+
+@pytest.fixture
+def crawl(faults_web, tmp_path):
+    c = Crawl(faults_web, tmp_path, CONFIG)
+    c.run("-s", "RETRY_TIMES=0")
+    return c
+
+
+def test_articles_stored_once_whatever_link_led_to_them(crawl):
+    rows = crawl.rows("select url, canonical_url, title, published, date_source, source "
+                      "from articles order by url")
+    paths = [r["canonical_url"].split("/", 3)[3] for r in rows]
+    # The ban story is linked with utm_ parameters, plainly, and with #comments: one row.
+    assert paths == ["news/city-council-moves-story-to-new-address.html",
+                     "news/facial-recognition-ban-passes-city-council.html"]
+    ban = rows[1]
+    assert ban["title"] == "Facial recognition ban passes city council"
+    assert ban["published"].startswith("2020-06-20")
+    assert ban["date_source"] == "page"
+    assert ban["source"] == "Faults Gazette"
+
+
+def test_redirect_followed_and_stored_under_its_final_address(crawl):
+    moved = crawl.rows("select * from articles where url like '%new-address%'")
+    assert len(moved) == 1
+    assert "budget" in moved[0]["text"]
+    known = {r["url"] for r in crawl.rows("select url from article_urls")}
+    assert any(u.endswith("/news/old-address-of-the-moved-story.html") for u in known)
+
+
+def test_every_failure_recorded_with_its_reason(crawl):
+    failures = {r["url"].split("/", 3)[3]: r for r in crawl.rows("select * from failures")}
+    assert failures["news/this-story-was-never-written.html"]["reason"] == "HTTP 404"
+    assert failures["news/this-story-was-never-written.html"]["status"] == 404
+    assert failures["news/server-falls-over-on-this-story.html"]["status"] == 500
+    assert failures["news/annual-report-of-the-gazette.pdf"]["reason"] == "not HTML (application/pdf)"
+    assert failures["news/only-cookie-banner-and-navigation.html"]["reason"].startswith(
+        "empty extraction")
+    assert failures["private/unpublished-draft-story-about-face-scans.html"]["reason"] == (
+        "disallowed by robots.txt")
+    run = crawl.rows("select * from crawl_runs")[0]
+    assert run["status"] == "finished"
+    assert run["failures"] == len(failures) == 5
+    assert run["articles_new"] == 2
+
+
+def test_robots_disallowed_page_never_requested(crawl):
+    paths = crawl.web.requested_paths("faults")
+    assert "/robots.txt" in paths
+    assert not [p for p in paths if p.startswith("/private/")]
+
+
+def test_boilerplate_stays_out_of_the_text(crawl):
+    text = crawl.rows("select text from articles where url like '%budget%' or url like "
+                      "'%new-address%'")[0]["text"]
+    assert "cookies" not in text
+    assert "Related stories" not in text
+    assert "All rights reserved" not in text
+    assert "Facial recognition ban passes" not in text  # a sidebar headline
+
+
+def test_second_run_fetches_no_article_again_and_asks_conditionally(crawl):
+    web = crawl.web
+    first = len(web.requests)
+    crawl.run("-s", "RETRY_TIMES=0")
+    second = web.requests[first:]
+    fetched_articles = [r.path for r in second if r.path.startswith("/news/")
+                        and r.path != "/news/" and not r.path.endswith(".pdf")]
+    # Known articles are skipped before fetching; only the failed ones are tried again.
+    assert not [p for p in fetched_articles if "facial-recognition-ban" in p
+                or "old-address" in p or "new-address" in p]
+    feed_requests = [r for r in second if r.path == "/rss.xml"]
+    assert len(feed_requests) == 1
+    assert feed_requests[0].headers.get("If-None-Match")
+    run = crawl.rows("select * from crawl_runs order by id desc")[0]
+    assert run["feeds_not_modified"] == 1
+    assert run["articles_new"] == 0
+    assert crawl.rows("select count(*) as n from articles")[0]["n"] == 2
