@@ -55,3 +55,45 @@ def score(truth: dict[str, str], predicted: dict[str, str]) -> dict[str, float]:
     p = mean(precision(*c) for c in counts if c[0] + c[1] > 0)
     r = mean(recall(*c) for c in counts if c[0] + c[2] > 0)
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r), "pages": len(counts)}
+
+
+def zyte_site(directory: Path = BENCHMARK_DIR) -> dict[str, tuple[str, bytes]]:
+    """The benchmark pages as a site for `LocalWeb`: ``/<key>.html`` and a news sitemap."""
+    keys = sorted(ground_truth(directory))
+    files = {f"/{key}.html": ("text/html", page_html(key, directory)) for key in keys}
+    locs = "".join(
+        f"<url><loc>http://zyte.demo/{key}.html</loc><news:news><news:publication>"
+        "<news:name>Zyte benchmark</news:name><news:language>en</news:language>"
+        "</news:publication><news:publication_date>2020-06-10</news:publication_date>"
+        "</news:news></url>" for key in keys)
+    files["/sitemap.xml"] = ("application/xml", (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+        f"{locs}</urlset>").encode())
+    return files
+
+
+ZYTE_CONFIG = """
+topic: {name: Zyte benchmark}
+sources:
+  - name: Zyte benchmark
+    sitemaps: [http://zyte.demo/sitemap.xml]
+crawl:
+  max_age_days: 100000
+  delay_seconds: 0
+  concurrency_per_domain: 16
+  allow_private_addresses: true
+"""
+
+
+def stored_bodies(db_path: Path) -> dict[str, str]:
+    """``{key: text}`` of the benchmark pages stored by a crawl (missing pages: absent)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        rows = conn.execute("select url, text from articles").fetchall()
+    finally:
+        conn.close()
+    return {url.rsplit("/", 1)[-1].removesuffix(".html"): text or "" for url, text in rows}

@@ -29,6 +29,7 @@ class Entry:
     url: str
     published: str | None = None  # ISO 8601 UTC, when the listing gives a date
     title: str | None = None
+    news: bool = True  # False for a plain sitemap entry, which may be any kind of page
 
 
 @dataclass
@@ -174,7 +175,8 @@ def parse_sitemap(body: bytes, base_url: str) -> Discovery:
             elif name == "title" and title is None:
                 title = text or None
         if loc:
-            found.append(Entry(urljoin(base_url, loc), parse_date(news_date or lastmod), title))
+            found.append(Entry(urljoin(base_url, loc), parse_date(news_date or lastmod), title,
+                               news=news_date is not None))
     if _local(root.tag) == "sitemapindex":
         return Discovery(sitemaps=_unique(found))
     return Discovery(entries=_unique(found))

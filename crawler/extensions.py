@@ -41,5 +41,6 @@ class CrawlRunRecorder:
             return
         stats = self.crawler.stats
         counts = {column: stats.get_value(key, 0) for column, key in COUNTS.items()}
+        counts["seconds"] = stats.get_value("elapsed_time_seconds")
         store.finish_run(reason, counts)
         store.close()

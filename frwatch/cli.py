@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,8 +51,9 @@ def _load(config_path: Path, db_path: Path | None) -> tuple[Config, Path]:
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
     """frwatch: a media monitor for news about facial-recognition policy."""
+    # Scrapy installs its own log handler for crawls at this level; the other stages
+    # log through the same root logger.
     ctx.obj = {"log_level": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)]}
-    logging.basicConfig(level=ctx.obj["log_level"], format="%(levelname)s %(name)s: %(message)s")
 
 
 @cli.command()

@@ -72,7 +72,8 @@ def m001_initial(db: Database) -> None:
         foreign_keys=[("article_id", "articles", "id")],
     )
     db["crawl_runs"].create(
-        {"id": int, "started": str, "finished": str, "status": str, "config": str,
+        {"id": int, "started": str, "finished": str, "seconds": float, "status": str,
+         "config": str,
          "requests": int, "responses": int, "articles_new": int, "articles_updated": int,
          "skipped_known": int, "skipped_old": int, "feeds_not_modified": int, "failures": int},
         pk="id",

@@ -126,15 +126,22 @@ class NewsSpider(scrapy.Spider):
             self._fail(response.url, meta, found.error, response.status)
         if via in ("feed", "sitemap"):
             headers = response.headers
+            # A sitemap index is always fetched in full: its children may change while
+            # it does not, and only a full fetch names them.
+            keep = not found.sitemaps
             self.store.save_feed_state(
                 response.url, response.status,
-                _header(headers, b"ETag"), _header(headers, b"Last-Modified"),
+                _header(headers, b"ETag") if keep else None,
+                _header(headers, b"Last-Modified") if keep else None,
                 len(found.entries) + len(found.sitemaps),
             )
         for entry in found.entries:
             url = canonicalize(entry.url)
             if self._too_old(entry):
                 self.crawler.stats.inc_value("frwatch/skipped_old")
+            elif not entry.news and not looks_like_article(url):
+                # A plain sitemap lists home, section and about pages too.
+                self.crawler.stats.inc_value("frwatch/skipped_not_article")
             elif self.store.is_known(url):
                 self.crawler.stats.inc_value("frwatch/skipped_known")
             else:

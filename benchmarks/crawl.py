@@ -1,0 +1,107 @@
+"""Crawl + extract + store throughput on the 181 Zyte benchmark pages served locally.
+
+Each run is a fresh `frwatch crawl` process into a fresh database; peak memory is the
+largest summed RSS of that process and its extraction workers, sampled every 20 ms.
+
+    python -m benchmarks.crawl [--runs 5] [--set NAME=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from benchmarks.zyte import ZYTE_CONFIG, ground_truth, page_html, score, stored_bodies, zyte_site
+from crawler.extract import extract_article
+from frwatch.localweb import LocalWeb
+
+
+def _peak_rss(proc: subprocess.Popen) -> int:
+    parent = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [parent, *parent.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    return peak
+
+
+def crawl_once(web: LocalWeb, workdir: Path, overrides: list[str]) -> dict:
+    config = workdir / "sources.yaml"
+    config.write_text(web.rewrite(ZYTE_CONFIG), encoding="utf-8")
+    db = workdir / "bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    args = [sys.executable, "-m", "frwatch.cli", "crawl", "--config", str(config), "--db", str(db)]
+    for item in overrides:
+        args += ["-s", item]
+    started = time.perf_counter()
+    log = workdir / "crawl.log"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr)
+        peak = _peak_rss(proc)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"crawl failed: {log.read_text()[-2000:]}")
+    conn = sqlite3.connect(db)
+    seconds, stored = conn.execute(
+        "select seconds, (select count(*) from articles) from crawl_runs").fetchone()
+    conn.close()
+    return {"seconds": seconds, "wall": wall, "stored": stored, "peak_mb": peak / 2**20,
+            "db": db}
+
+
+def extract_alone(fast: bool) -> float:
+    truth = ground_truth()
+    pages = {key: page_html(key) for key in truth}
+    started = time.perf_counter()
+    for key, html in pages.items():
+        extract_article(html, truth[key]["url"], fast=fast)
+    return len(pages) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="NAME=VALUE", help="a Scrapy setting for the crawls")
+    parser.add_argument("--skip-alone", action="store_true",
+                        help="skip timing trafilatura alone")
+    args = parser.parse_args()
+    truth = {key: page["articleBody"] for key, page in ground_truth().items()}
+    pages = len(truth)
+    print(f"{pages} pages, {sum(len(page_html(k)) for k in truth) / 2**20:.1f} MiB of HTML")
+    if not args.skip_alone:
+        for fast in (False, True):
+            print(f"trafilatura alone, one process, fast={fast}: "
+                  f"{extract_alone(fast):.1f} pages/s")
+    results = []
+    with LocalWeb({"zyte": zyte_site()}) as web, tempfile.TemporaryDirectory() as tmp:
+        for run in range(1, args.runs + 1):
+            result = crawl_once(web, Path(tmp), args.overrides)
+            results.append(result)
+            print(f"run {run}: {result['stored']} stored in {result['seconds']:.2f} s crawl "
+                  f"({pages / result['seconds']:.1f} pages/s; {result['wall']:.2f} s with "
+                  f"process start), peak RSS {result['peak_mb']:.0f} MiB")
+        quality = score(truth, stored_bodies(results[-1]["db"]))
+    rates = [pages / r["seconds"] for r in results]
+    print(f"crawl+extract+store: median {statistics.median(rates):.1f} pages/s "
+          f"(min {min(rates):.1f}, max {max(rates):.1f}) over {len(rates)} runs; "
+          f"peak RSS max {max(r['peak_mb'] for r in results):.0f} MiB")
+    print(f"extraction quality of the stored text: P {quality['precision']:.3f} "
+          f"R {quality['recall']:.3f} F1 {quality['f1']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Whole crawls of the bundled demo web (four sites: RSS, Atom, JSON Feed, a news
+sitemap behind a sitemap index, section pages) over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import DEMO_WEB, Crawl, run_cli
+
+LABELS = json.loads((DEMO_WEB / "labels.json").read_text(encoding="utf-8"))
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+@pytest.fixture
+def crawl(demo_web, tmp_path):
+    c = Crawl(demo_web, tmp_path, (DEMO_WEB / "sources.yaml").read_text(encoding="utf-8"))
+    c.run()
+    return c
+
+
+def test_every_article_stored_exactly_once(crawl):
+    stored = crawl.rows("select source, canonical_url, url, title, text from articles")
+    expected = {(label["site"], _path(label["canonical"])) for label in LABELS}
+    site_of = {origin.split("/")[2]: site for site, origin in crawl.web.origins.items()}
+    got = [(site_of[r["canonical_url"].split("/")[2]], _path(r["canonical_url"]))
+           for r in stored]
+    assert len(got) == len(set(got)) == len(expected)
+    assert set(got) == expected
+    assert not [r for r in stored if "utm_" in r["url"] or "#" in r["url"]]
+    assert all(len(r["text"].split()) > 200 for r in stored)
+
+
+def test_each_kind_of_discovery_delivers(crawl):
+    via = {(r["source"], r["discovered_via"]) for r in
+           crawl.rows("select distinct source, discovered_via from articles")}
+    assert ("The Harbour Times", "feed") in via       # RSS 2.0
+    assert ("Civic Wire", "feed") in via              # Atom
+    assert ("The Metro Gazette", "feed") in via       # JSON Feed
+    assert ("TechLedger", "sitemap") in via           # news sitemap behind an index
+    assert any(kind == "page" for _, kind in via)     # linked only from a section page
+
+
+def test_amp_copy_folds_into_its_canonical_page(crawl):
+    amp = [label for label in LABELS if "/amp/" in label["path"]]
+    assert amp
+    rows = crawl.rows("select url, canonical_url from articles where canonical_url like ?",
+                      [f"%{_path(amp[0]['canonical'])}"])
+    assert len(rows) == 1
+    assert "/amp/" not in rows[0]["canonical_url"]
+
+
+def test_robots_disallowed_pages_never_requested(crawl):
+    for site in crawl.web.origins:
+        paths = crawl.web.requested_paths(site)
+        assert "/robots.txt" in paths
+        assert not [p for p in paths if p.startswith("/private/")]
+
+
+def test_second_run_fetches_nothing_twice_and_asks_conditionally(crawl):
+    web = crawl.web
+    article_paths = {_path(label["url"]) for label in LABELS}
+    first = len(web.requests)
+    crawl.run()
+    again = web.requests[first:]
+    assert not [r.path for r in again if r.path.split("?")[0] in article_paths]
+    listings = {r.path: r for r in again if r.path.endswith((".xml", ".json"))}
+    # rss, atom, json and the index's two sitemaps conditionally; the index in full.
+    assert sorted(listings) == ["/atom.xml", "/feed.json", "/news-sitemap.xml", "/rss.xml",
+                                "/sitemap-index.xml", "/sitemap-sections.xml"]
+    assert not listings.pop("/sitemap-index.xml").headers.get("If-None-Match")
+    assert all(r.headers.get("If-None-Match") for r in listings.values())
+    run = crawl.rows("select * from crawl_runs order by id desc limit 1")[0]
+    assert run["articles_new"] == 0 and run["failures"] == 0
+    assert run["feeds_not_modified"] == 5
+    assert run["skipped_known"] > 0
+
+
+def test_first_seen_survives_a_recrawl(crawl):
+    before = {r["id"]: r["first_seen"] for r in crawl.rows("select id, first_seen from articles")}
+    # Forget the feeds' validators and the known URLs: everything is fetched again.
+    db = crawl.db
+    db.execute("delete from feed_state")
+    db.execute("delete from article_urls")
+    db.close()
+    crawl.run()
+    after = {r["id"]: r["first_seen"] for r in crawl.rows("select id, first_seen from articles")}
+    assert after == before
+    run = crawl.rows("select * from crawl_runs order by id desc limit 1")[0]
+    assert run["articles_new"] == 0 and run["articles_updated"] >= len(before)
+
+
+def test_demo_command_runs_end_to_end(tmp_path):
+    db = tmp_path / "demo.db"
+    proc = run_cli("demo", "--db", str(db))
+    assert f"{len({label['canonical'] for label in LABELS})} new articles" in proc.stdout
+    assert "Browse it" in proc.stdout
+    assert db.exists()
