@@ -12,7 +12,7 @@ import json
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -50,9 +50,9 @@ def parse_date(value: object) -> str | None:
     if parsed is None:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+        return parsed.astimezone(UTC).replace(microsecond=0).isoformat()
     except (ValueError, OverflowError):
         return None
 
@@ -60,7 +60,7 @@ def parse_date(value: object) -> str | None:
 def _struct_to_iso(value: object) -> str | None:
     try:
         stamp = calendar.timegm(value)  # type: ignore[arg-type]
-        return datetime.fromtimestamp(stamp, timezone.utc).isoformat()
+        return datetime.fromtimestamp(stamp, UTC).isoformat()
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 
@@ -99,8 +99,9 @@ def parse_feed(body: bytes, base_url: str, content_type: str = "") -> Discovery:
             link = item["id"]
         if not link:
             continue
-        published = (_struct_to_iso(item.get("published_parsed"))
-                     or _struct_to_iso(item.get("updated_parsed")))
+        # Read the raw keys: feedparser's own fallback between the two warns.
+        published = (_struct_to_iso(dict.get(item, "published_parsed"))
+                     or _struct_to_iso(dict.get(item, "updated_parsed")))
         entries.append(Entry(urljoin(base_url, link.strip()), published,
                              (item.get("title") or "").strip() or None))
     if not entries:

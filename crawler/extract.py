@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 # Chinese and Japanese pages (no spaces between words) are judged alike.
 MIN_CHARS = 100
 # Word count with each CJK character counted as a word, as no spaces separate them.
-_WORDS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\s\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
+_WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
 
 
 def _lang_of(tree: Any) -> str | None:
@@ -60,7 +61,7 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         return result
     result["language"] = _lang_of(tree)
     result["rel_canonical"] = _canonical_of(tree, url)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     # Conservative dates: no guessing from footers or free text (a copyright year is
     # not a publication date), never later than tomorrow.
     date_params = {

@@ -106,5 +106,6 @@ class StorePipeline:
         }
         store = self.crawler.spider.store
         is_new = store.save_article(record, [item.requested_url, item.url])
-        self.crawler.stats.inc_value("frwatch/articles_new" if is_new else "frwatch/articles_updated")
+        counter = "frwatch/articles_new" if is_new else "frwatch/articles_updated"
+        self.crawler.stats.inc_value(counter)
         return item

@@ -34,7 +34,8 @@ class CrawlStore:
     def finish_run(self, status: str, counts: dict[str, int]) -> None:
         if self.run_id is None:
             return
-        self.db["crawl_runs"].update(self.run_id, {"finished": utcnow(), "status": status, **counts})
+        self.db["crawl_runs"].update(
+            self.run_id, {"finished": utcnow(), "status": status, **counts})
 
     # --- discovery --------------------------------------------------------------------
     def is_known(self, url: str) -> bool:

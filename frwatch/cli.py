@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
-from frwatch.config import DEFAULT_CONFIG, Config, load_config
+from frwatch.config import DEFAULT_CONFIG, Config, load_config, relocate
 from frwatch.errors import FrwatchError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -32,8 +31,10 @@ class _Group(click.Group):
 
 
 def _options(func: Any) -> Any:
-    func = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-                        help="SQLite file (default: the config's `db`, else data/frwatch.db).")(func)
+    func = click.option("--db", "db_path",
+                        type=click.Path(dir_okay=False, path_type=Path),
+                        help="SQLite file (default: the config's `db`, "
+                             "else data/frwatch.db).")(func)
     func = click.option("--config", "config_path", default=str(DEFAULT_CONFIG),
                         show_default=True, type=click.Path(dir_okay=False, path_type=Path),
                         help="The sources.yaml to use.")(func)
@@ -128,14 +129,11 @@ def demo(ctx: click.Context, db_path: Path, web_dir: Path) -> None:
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with LocalWeb.from_directory(web_dir) as web:
-        # The served config is the demo's own with the sites' local origins put in and
-        # the seed paths made absolute, since it is written next to the database.
-        raw = yaml.safe_load(web.rewrite(config_file.read_text(encoding="utf-8")))
-        raw["topic"]["seeds"] = [str((web_dir / seed).resolve())
-                                 for seed in raw["topic"].get("seeds", [])]
-        raw["db"] = str(db_path.resolve())
+        # The served config is the demo's own with the sites' local origins put in,
+        # written next to the database.
         served = db_path.parent / "demo-sources.yaml"
-        served.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+        text = web.rewrite(config_file.read_text(encoding="utf-8"))
+        served.write_text(relocate(text, web_dir, db=str(db_path.resolve())), encoding="utf-8")
         config = load_config(served)
         click.echo(f"Serving the demo web: {', '.join(web.origins.values())}")
         run = run_crawl(config, db_path, log_level=ctx.obj["log_level"])
@@ -155,8 +153,13 @@ def run_crawl(config: Config, db_path: Path, spider: str = "news",
 
     from crawler.spiders.news import FeedsSpider, NewsSpider, PagesSpider, SitemapsSpider
     from frwatch.db import open_db
+    from frwatch.seeds import sync_seeds
 
-    open_db(db_path).close()  # fail early, with one line, on an unusable database
+    db = open_db(db_path)  # fail early, with one line, on an unusable database
+    try:
+        sync_seeds(db, config)
+    finally:
+        db.close()
     spiders = {"news": NewsSpider, "feeds": FeedsSpider, "sitemaps": SitemapsSpider,
                "pages": PagesSpider}
     scrapy_settings = Settings()

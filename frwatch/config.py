@@ -119,3 +119,17 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     except ValidationError as exc:
         raise FrwatchError(_first_error(path, exc)) from None
     return config.model_copy(update={"path": path})
+
+
+def relocate(text: str, base: Path, **overrides: Any) -> str:
+    """Config `text` written for directory `base`, made to work from anywhere: its seed
+    paths and `db` made absolute, top-level keys replaced by `overrides`."""
+    raw = yaml.safe_load(text)
+    if not isinstance(raw, dict):
+        raise FrwatchError(f"{base}: expected a mapping with topic, sources, crawl, alerts")
+    topic = raw.get("topic") or {}
+    topic["seeds"] = [str((base / seed).resolve()) for seed in topic.get("seeds") or []]
+    if raw.get("db"):
+        raw["db"] = str((base / raw["db"]).resolve())
+    raw.update(overrides)
+    return yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)

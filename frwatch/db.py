@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -72,8 +72,7 @@ def m001_initial(db: Database) -> None:
         foreign_keys=[("article_id", "articles", "id")],
     )
     db["crawl_runs"].create(
-        {"id": int, "started": str, "finished": str, "seconds": float, "status": str,
-         "config": str,
+        {"id": int, "started": str, "finished": str, "status": str, "config": str,
          "requests": int, "responses": int, "articles_new": int, "articles_updated": int,
          "skipped_known": int, "skipped_old": int, "feeds_not_modified": int, "failures": int},
         pk="id",
@@ -99,9 +98,15 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_crawl_run_seconds(db: Database) -> None:
+    # Wall-clock length of each crawl, for the benchmark and `frwatch status`.
+    db["crawl_runs"].add_column("seconds", float)
+
+
 def utcnow() -> str:
     """Now, as ISO 8601 UTC to the second: the one timestamp format of the store."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def article_id(canonical_url: str) -> str:

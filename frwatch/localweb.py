@@ -17,14 +17,14 @@ import hashlib
 import mimetypes
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Mapping, Union
 from urllib.parse import unquote, urlsplit
 
 SiteFiles = Mapping[str, tuple[str, bytes]]
-Site = Union[Path, SiteFiles]
+Site = Path | SiteFiles
 
 _TYPES = {
     ".html": "text/html; charset=utf-8",

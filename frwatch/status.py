@@ -39,7 +39,8 @@ def render_status(db_path: Path, failures: int = 10) -> str:
         if recent:
             lines.append(f"Recent failures (latest {len(recent)}):")
             for f in recent:
-                lines.append(f"  {f['at'][:19]}  {f['kind']:<7}  {f['reason'][:60]:<60}  {f['url']}")
+                lines.append(f"  {f['at'][:19]}  {f['kind']:<7}  "
+                             f"{f['reason'][:60]:<60}  {f['url']}")
         return "\n".join(lines)
     finally:
         db.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from frwatch.config import relocate
 from frwatch.localweb import LocalWeb
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,10 +32,14 @@ def run_cli(*args: str, check: bool = True, timeout: float = 600) -> subprocess.
 class Crawl:
     """A config written for a served web, a database, and a way to crawl them."""
 
-    def __init__(self, web: LocalWeb, tmp_path: Path, config_text: str):
+    def __init__(self, web: LocalWeb, tmp_path: Path, config_text: str,
+                 config_dir: Path | None = None):
         self.web = web
         self.config = tmp_path / "sources.yaml"
-        self.config.write_text(web.rewrite(config_text), encoding="utf-8")
+        text = web.rewrite(config_text)
+        if config_dir:  # seed paths in the text are relative to config_dir
+            text = relocate(text, config_dir)
+        self.config.write_text(text, encoding="utf-8")
         self.db_path = tmp_path / "frwatch.db"
 
     def run(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -18,7 +18,8 @@ def _path(url: str) -> str:
 
 @pytest.fixture
 def crawl(demo_web, tmp_path):
-    c = Crawl(demo_web, tmp_path, (DEMO_WEB / "sources.yaml").read_text(encoding="utf-8"))
+    c = Crawl(demo_web, tmp_path, (DEMO_WEB / "sources.yaml").read_text(encoding="utf-8"),
+              config_dir=DEMO_WEB)
     c.run()
     return c
 

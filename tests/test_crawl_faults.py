@@ -6,19 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Crawl
+from tests.conftest import TEST_WEBS, Crawl
 
-CONFIG = """
-topic: {name: Test topic, keywords: [facial recognition]}
-sources:
-  - name: Faults Gazette
-    feeds: [http://faults.demo/rss.xml]
-    pages: [http://faults.demo/news/]
-crawl:
-  max_age_days: 100000
-  delay_seconds: 0
-  allow_private_addresses: true
-"""
+CONFIG = (TEST_WEBS / "faults.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -55,7 +45,8 @@ def test_every_failure_recorded_with_its_reason(crawl):
     assert failures["news/this-story-was-never-written.html"]["reason"] == "HTTP 404"
     assert failures["news/this-story-was-never-written.html"]["status"] == 404
     assert failures["news/server-falls-over-on-this-story.html"]["status"] == 500
-    assert failures["news/annual-report-of-the-gazette.pdf"]["reason"] == "not HTML (application/pdf)"
+    pdf = failures["news/annual-report-of-the-gazette.pdf"]
+    assert pdf["reason"] == "not HTML (application/pdf)"
     assert failures["news/only-cookie-banner-and-navigation.html"]["reason"].startswith(
         "empty extraction")
     assert failures["private/unpublished-draft-story-about-face-scans.html"]["reason"] == (

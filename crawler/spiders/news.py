@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -59,7 +59,7 @@ class NewsSpider(scrapy.Spider):
         spider.config = _config_for(crawler.settings)
         db_path = crawler.settings.get("FRWATCH_DB") or spider.config.db_path
         spider.store = CrawlStore(db_path)
-        spider.oldest = datetime.now(timezone.utc) - timedelta(days=spider.config.crawl.max_age_days)
+        spider.oldest = datetime.now(UTC) - timedelta(days=spider.config.crawl.max_age_days)
         return spider
 
     # --- discovery --------------------------------------------------------------------
