@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 from collections import Counter
 from pathlib import Path
 from statistics import mean
 
-BENCHMARK_DIR = Path(__file__).resolve().parents[1].parent / "shared/data/zyte-article-benchmark"
+SHARED_DATA = Path(os.environ.get("FRWATCH_SHARED_DATA",
+                                  Path(__file__).resolve().parents[2] / "shared" / "data"))
+BENCHMARK_DIR = SHARED_DATA / "zyte-article-benchmark"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

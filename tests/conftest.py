@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,8 @@ from frwatch.config import relocate
 from frwatch.localweb import LocalWeb
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+# Real pages and feeds published by others, kept beside the repository (see README).
+SHARED_DATA = Path(os.environ.get("FRWATCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 DEMO_WEB = REPO / "seeds" / "demo"
 TEST_WEBS = Path(__file__).resolve().parent / "web"
 

@@ -37,13 +37,21 @@ def test_every_article_stored_exactly_once(crawl):
 
 
 def test_each_kind_of_discovery_delivers(crawl):
-    via = {(r["source"], r["discovered_via"]) for r in
-           crawl.rows("select distinct source, discovered_via from articles")}
-    assert ("The Harbour Times", "feed") in via       # RSS 2.0
-    assert ("Civic Wire", "feed") in via              # Atom
-    assert ("The Metro Gazette", "feed") in via       # JSON Feed
-    assert ("TechLedger", "sitemap") in via           # news sitemap behind an index
-    assert any(kind == "page" for _, kind in via)     # linked only from a section page
+    listed = {r["url"].rsplit("/", 1)[1]: r["entries"]
+              for r in crawl.rows("select url, entries from feed_state")}
+    in_feed = {site: sum(1 for label in LABELS if label["site"] == site and label["in_feed"])
+               for site in crawl.web.origins}
+    assert listed["rss.xml"] == in_feed["harbourtimes"]           # RSS 2.0
+    assert listed["atom.xml"] == in_feed["civicwire"]             # Atom
+    assert listed["feed.json"] == in_feed["metrogazette"]         # JSON Feed
+    assert listed["news-sitemap.xml"] == in_feed["techledger"]    # Google News sitemap
+    assert listed["sitemap-index.xml"] == 2                       # its index
+    # Articles no feed lists arrive through section pages.
+    only_linked = {_path(label["url"]) for label in LABELS
+                   if not label["in_feed"] and label["url"] == label["canonical"]}
+    via = {_path(r["canonical_url"]): r["discovered_via"]
+           for r in crawl.rows("select canonical_url, discovered_via from articles")}
+    assert {via[path] for path in only_linked} == {"page"}
 
 
 def test_amp_copy_folds_into_its_canonical_page(crawl):
