@@ -89,3 +89,30 @@ def test_second_run_fetches_no_article_again_and_asks_conditionally(crawl):
     assert run["feeds_not_modified"] == 1
     assert run["articles_new"] == 0
     assert crawl.rows("select count(*) as n from articles")[0]["n"] == 2
+
+
+def test_a_page_over_the_size_cap_is_a_recorded_failure(tmp_path):
+    from frwatch.localweb import LocalWeb
+
+    paragraph = b"<p>" + b"A council report on parking meters and street lighting. " * 20 + b"</p>"
+    site = {
+        "/rss.xml": ("application/rss+xml", b"""<rss version="2.0"><channel><title>Big</title>
+            <item><title>Huge</title><link>http://big.demo/news/an-enormous-page-of-text.html</link>
+            </item><item><title>Fine</title><link>http://big.demo/news/a-normal-sized-story.html</link>
+            </item></channel></rss>"""),
+        "/news/an-enormous-page-of-text.html": ("text/html", paragraph * 500),  # ~570 kB
+        "/news/a-normal-sized-story.html": ("text/html", paragraph * 3),
+    }
+    with LocalWeb({"big": site}) as web:
+        crawl = Crawl(web, tmp_path, """
+topic: {name: t}
+sources: [{name: Big, feeds: ["http://big.demo/rss.xml"]}]
+crawl: {delay_seconds: 0, allow_private_addresses: true, max_page_bytes: 100000}
+""")
+        crawl.run("-s", "RETRY_TIMES=0")
+    failures = crawl.rows("select url, reason from failures")
+    assert len(failures) == 1
+    assert failures[0]["url"].endswith("/news/an-enormous-page-of-text.html")
+    assert failures[0]["reason"].startswith("too large")
+    stored = crawl.rows("select url from articles")
+    assert [r["url"].rsplit("/", 1)[1] for r in stored] == ["a-normal-sized-story.html"]

@@ -130,3 +130,21 @@ def test_dates():
     assert parse_date("2020-06-10") == "2020-06-10T00:00:00+00:00"
     assert parse_date("not a date") is None
     assert parse_date("") is None
+
+
+def test_rss_1_0_rdf():
+    rdf = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+         xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="https://news.test/"><title>News</title><link>https://news.test/</link>
+    <items><rdf:Seq><rdf:li resource="https://news.test/2020/06/ibm-exits-face-recognition"/>
+    </rdf:Seq></items></channel>
+  <item rdf:about="https://news.test/2020/06/ibm-exits-face-recognition">
+    <title>IBM exits face recognition</title>
+    <link>https://news.test/2020/06/ibm-exits-face-recognition</link>
+    <dc:date>2020-06-08T22:00:00Z</dc:date></item>
+</rdf:RDF>"""
+    found = parse_feed(rdf, "https://news.test/index.rdf")
+    assert [(e.url, e.published, e.title) for e in found.entries] == [
+        ("https://news.test/2020/06/ibm-exits-face-recognition", "2020-06-08T22:00:00+00:00",
+         "IBM exits face recognition")]
