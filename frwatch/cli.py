@@ -87,6 +87,84 @@ def crawl(ctx: click.Context, config_path: Path, db_path: Path | None, spider: s
 
 @cli.command()
 @_options
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: when writing to a terminal).")
+def enrich(config_path: Path, db_path: Path | None, progress: bool | None) -> None:
+    """Embed, score, fold reprints and cluster every article not yet enriched.
+
+    Example:
+
+    \b
+        frwatch enrich --db data/frwatch.db
+    """
+    summary = run_enrich(*_load(config_path, db_path),
+                         progress=sys.stderr.isatty() if progress is None else progress)
+    click.echo(summary.line())
+
+
+def run_enrich(config: Config, db_path: Path, progress: bool = False):
+    """Enrich the store in this process and return the run's summary."""
+    from enrich.run import enrich_store
+    from frwatch.db import open_db
+    from frwatch.seeds import sync_seeds
+
+    db = open_db(db_path)
+    try:
+        sync_seeds(db, config)
+        return enrich_store(db, config, progress=progress)
+    finally:
+        db.close()
+
+
+@cli.group(cls=_Group)
+def seeds() -> None:
+    """Seed stories: the articles the topic is measured against."""
+
+
+@seeds.command(name="add")
+@_options
+@click.argument("source")
+def seeds_add(config_path: Path, db_path: Path | None, source: str) -> None:
+    """Add a seed story from a Markdown file (with front matter) or a web page URL.
+
+    Scores follow on the next `frwatch enrich`.
+
+    Example:
+
+    \b
+        frwatch seeds add seeds/articles/ibm-exits-face-recognition.md
+        frwatch seeds add https://www.example.com/news/boston-bans-face-surveillance
+    """
+    from frwatch.db import open_db
+    from frwatch.seeds import add_seed
+
+    config, db_file = _load(config_path, db_path)
+    db = open_db(db_file)
+    try:
+        row = add_seed(db, source, allow_private=config.crawl.allow_private_addresses)
+    finally:
+        db.close()
+    click.echo(f"Seed {row['id']} added: {row['headline']}")
+
+
+@seeds.command(name="list")
+@_options
+def seeds_list(config_path: Path, db_path: Path | None) -> None:
+    """List the seed stories in the store."""
+    from frwatch.db import open_db
+
+    _, db_file = _load(config_path, db_path)
+    db = open_db(db_file)
+    try:
+        for row in db.query("select id, published, outlet, headline from seeds order by added"):
+            click.echo(f"{row['id']}  {row['published'] or '-':<10}  {row['outlet'] or '-'}: "
+                       f"{row['headline']}")
+    finally:
+        db.close()
+
+
+@cli.command()
+@_options
 @click.option("--failures", "failure_count", default=10, show_default=True,
               help="How many recent failures to list.")
 def status(config_path: Path, db_path: Path | None, failure_count: int) -> None:

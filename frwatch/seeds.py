@@ -73,3 +73,52 @@ def sync_seeds(db: Database, config: Config) -> int:
             else:
                 db["seeds"].insert({**row, "added": now})
     return len(rows)
+
+
+def add_seed(db: Database, source: str, allow_private: bool = False) -> dict[str, Any]:
+    """Add a seed story from a Markdown file or a web page URL; returns its row."""
+    if source.startswith(("http://", "https://")):
+        row = fetch_seed(source, allow_private=allow_private)
+    else:
+        row = read_seed(Path(source))
+    with db.atomic():
+        db["seeds"].upsert({**row, "added": utcnow()}, pk="id")
+    return row
+
+
+def fetch_seed(url: str, allow_private: bool = False, timeout: float = 30) -> dict[str, Any]:
+    """A seed story from a web page, extracted as the crawler extracts articles."""
+    import ipaddress
+    import socket
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    from crawler.extract import extract_article
+    from crawler.settings import USER_AGENT
+
+    host = urlsplit(url).hostname or ""
+    if not allow_private:
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        except OSError as exc:
+            raise FrwatchError(f"{url}: cannot resolve {host}: {exc.strerror}") from None
+        if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+            raise FrwatchError(f"{url}: private address blocked "
+                               "(set crawl.allow_private_addresses to allow)")
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            html = response.read(10_000_001)
+            final_url = response.geturl()
+    except (urllib.error.URLError, OSError) as exc:
+        raise FrwatchError(f"{url}: cannot fetch seed story: {exc}") from None
+    found = extract_article(html, final_url)
+    if found.get("error"):
+        raise FrwatchError(f"{url}: no story text found: {found['error']}")
+    return {
+        "id": hashlib.sha256(url.encode("utf-8")).hexdigest()[:16],
+        "path": None, "url": url, "headline": found.get("title") or url,
+        "outlet": found.get("sitename"), "published": found.get("published"),
+        "author": found.get("author"), "text": found["text"],
+    }
