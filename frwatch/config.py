@@ -145,5 +145,9 @@ def relocate(text: str, base: Path, **overrides: Any) -> str:
     topic["seeds"] = [str((base / seed).resolve()) for seed in topic.get("seeds") or []]
     if raw.get("db"):
         raw["db"] = str((base / raw["db"]).resolve())
+    enrich = raw.get("enrich") or {}
+    enrich["calibration"] = str((base / (enrich.get("calibration") or "calibration.json"))
+                                .resolve())
+    raw["enrich"] = enrich
     raw.update(overrides)
     return yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,177 @@
+"""Enrichment with the real model on real SQLite files built by real crawls."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from benchmarks.enrich import evaluate
+from benchmarks.labelled import build_store, copy_store
+from frwatch.config import relocate
+from frwatch.db import open_db
+from frwatch.localweb import LocalWeb
+from tests.conftest import DEMO_WEB, run_cli
+
+
+@pytest.fixture(scope="session")
+def labelled_store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("labelled") / "labelled.db"
+    labels = build_store(path)
+    return path, labels
+
+
+@pytest.fixture
+def store(labelled_store, tmp_path):
+    """A private copy of the labelled store (demo web crawl + labelled articles)."""
+    path = tmp_path / "frwatch.db"
+    copy_store(labelled_store[0], path)
+    config = tmp_path / "sources.yaml"
+    config.write_text(relocate((DEMO_WEB / "sources.yaml").read_text(), DEMO_WEB))
+    return path, config, labelled_store[1]
+
+
+def enrich(config, db, *extra):
+    proc = run_cli("enrich", "--config", str(config), "--db", str(db), "--no-progress", *extra)
+    line = proc.stdout.strip().splitlines()[-1]
+    return line, {key: int(value) for value, key in re.findall(
+        r"(\d+) (articles in|related|reprints|clustered|new clusters|skipped|rescored)", line)}
+
+
+def rows(db_path, sql, params=()):
+    db = open_db(db_path)
+    try:
+        return list(db.query(sql, list(params)))
+    finally:
+        db.close()
+
+
+def test_quality_on_the_labelled_set(store):
+    db, config, labels = store
+    enrich(config, db)
+    m = evaluate(db, labels, json_keywords(config))
+    precision, recall, _ = m["relevance"]
+    assert precision >= 0.95 and recall >= 0.95, m
+    assert m["hard_negatives_wrong"] < m["baseline_hard_negatives_wrong"], m
+    reprint_precision, reprint_recall, links, copies = m["reprints"]
+    assert (reprint_precision, reprint_recall) == (1.0, 1.0), m
+    assert m["clusters"][2] >= 0.9, m
+    assert m["seed_cluster_holds_moratorium"], m
+
+
+def json_keywords(config):
+    from frwatch.config import load_config
+
+    return load_config(config).topic.keywords
+
+
+def test_second_run_does_no_work(store):
+    db, config, labels = store
+    first, counts = enrich(config, db)
+    assert counts["articles in"] == len(labels)
+    again, counts = enrich(config, db)
+    assert again.startswith("Enriched 0 articles")
+    assert counts["rescored"] == 0 and counts["clustered"] == 0
+
+
+def test_every_related_article_has_a_reason_and_a_cluster(store):
+    db, config, _ = store
+    enrich(config, db)
+    related = rows(db, "select relevance, relevance_reason, cluster_id from articles "
+                       "where related = 1")
+    assert related
+    for row in related:
+        assert row["cluster_id"] is not None
+        assert re.match(r'related \(\d\.\d\d\): \d\.\d\d similar to seed "',
+                        row["relevance_reason"])
+    clusters = rows(db, "select * from clusters")
+    assert all(c["label"] and c["size"] >= 1 and c["first_seen"] <= c["last_seen"]
+               for c in clusters)
+    assert sum(c["size"] for c in clusters) == len(related)
+    assert len([c for c in clusters if c["seed_id"]]) == 1
+
+
+def test_cluster_ids_never_change_and_new_articles_join(store, tmp_path):
+    db, config, _ = store
+    # Enrich half the store first: hide the labelled articles, then bring them back.
+    hidden = rows(db, "select * from articles where discovered_via = 'labelled'")
+    conn = open_db(db)
+    conn.execute("delete from articles where discovered_via = 'labelled'")
+    conn.close()
+    enrich(config, db)
+    before = {r["id"]: r["cluster_id"] for r in rows(db, "select id, cluster_id from articles "
+                                                          "where cluster_id is not null")}
+    conn = open_db(db)
+    conn["articles"].insert_all(hidden, pk="id")
+    conn.close()
+    _, counts = enrich(config, db)
+    assert counts["articles in"] == len(hidden)
+    after = {r["id"]: r["cluster_id"] for r in rows(db, "select id, cluster_id from articles "
+                                                         "where cluster_id is not null")}
+    assert {k: after[k] for k in before} == before
+    assert set(before.values()) & {after[r["id"]] for r in hidden if after.get(r["id"])}
+
+
+def test_an_article_without_text_is_skipped_with_a_reason(store):
+    db, config, _ = store
+    conn = open_db(db)
+    conn["articles"].insert({"id": "empty0000000000", "url": "https://x.test/empty",
+                             "canonical_url": "https://x.test/empty", "title": "Empty",
+                             "text": "", "first_seen": "2020-06-10T00:00:00+00:00"})
+    conn.close()
+    _, counts = enrich(config, db)
+    assert counts["skipped"] == 1
+    row = rows(db, "select * from articles where id = 'empty0000000000'")[0]
+    assert row["enrich_note"].startswith("skipped: no article text")
+    assert row["related"] == 0 and row["enriched_at"]
+
+
+def test_adding_a_seed_rescores(store, tmp_path):
+    db, config, _ = store
+    enrich(config, db)
+    boston = "select relevance from articles where title like '%Boston%' and related = 1"
+    before = [r["relevance"] for r in rows(db, boston)]
+    seed = tmp_path / "boston.md"
+    seed.write_text(
+        "---\nheadline: Boston bans government use of face surveillance\noutlet: Test\n"
+        "published: 2020-06-24\n---\n"
+        "Boston's city council voted unanimously on Wednesday to ban city agencies, the "
+        "police department among them, from using face surveillance technology, making "
+        "Boston the second-largest US city after San Francisco to do so. Councillors "
+        "Michelle Wu and Ricardo Arroyo sponsored the ordinance, which the ACLU of "
+        "Massachusetts campaigned for; the police commissioner said the department did "
+        "not use the technology because it was unreliable.\n", encoding="utf-8")
+    added = run_cli("seeds", "add", str(seed), "--config", str(config), "--db", str(db))
+    assert "Boston bans government use of face surveillance" in added.stdout
+    _, counts = enrich(config, db)
+    assert counts["rescored"] > 0
+    after = [r["relevance"] for r in rows(db, boston)]
+    assert len(after) >= len(before) and min(after) > min(before)
+    reasons = rows(db, "select relevance_reason from articles where title like '%Boston%' "
+                       "and related = 1")
+    assert any("Boston bans government use" in r["relevance_reason"] for r in reasons)
+
+
+def test_seed_from_a_url(store, tmp_path):
+    db, config, _ = store
+    page = (DEMO_WEB / "civicwire").rglob("*.html")
+    story = next(p for p in page if "boston" in p.name)
+    with LocalWeb({"civicwire": DEMO_WEB / "civicwire"}) as web:
+        url = web.url("civicwire", "/" + str(story.relative_to(DEMO_WEB / "civicwire")))
+        proc = run_cli("seeds", "add", url, "--config", str(config), "--db", str(db))
+    assert "Seed " in proc.stdout and "Boston" in proc.stdout
+    listed = run_cli("seeds", "list", "--config", str(config), "--db", str(db)).stdout
+    assert len(listed.strip().splitlines()) == 2
+
+
+def test_a_model_change_re_embeds(store, tmp_path):
+    db, config, labels = store
+    enrich(config, db)
+    other = tmp_path / "other.yaml"
+    other.write_text(config.read_text().replace("enrich:", "enrich:\n  max_tokens: 64"))
+    _, counts = enrich(other, db)
+    assert counts["articles in"] == len(labels)
+    models = {r["model"] for r in rows(db, "select distinct model from embeddings")}
+    assert len(models) == 2
+
+
