@@ -151,8 +151,8 @@ def fit_relevance(x: np.ndarray, y: np.ndarray, groups: list[str]) -> tuple[Rele
     model = fit(x, y)
     (w_sim, w_mentions, w_lead), b = model.coef_[0], model.intercept_[0]
     fitted = RelevanceModel(intercept=round(float(b), 4), seed_similarity=round(float(w_sim), 4),
-                            keyword_mentions=round(float(w_mentions), 4),
-                            keyword_in_lead=round(float(w_lead), 4), threshold=0.5)
+                            similarity_x_mentions=round(float(w_mentions), 4),
+                            similarity_x_lead=round(float(w_lead), 4), threshold=0.5)
     return fitted, f"relevance held-out (5-fold by story) P {p:.3f} R {r:.3f}"
 
 
@@ -162,16 +162,13 @@ def fit_clusters(rows: list[dict], vectors: np.ndarray, labels: dict[str, Label]
                and not labels[r["id"]].reprint_of]
     related.sort(key=lambda rv: ((rv[0]["published"] or rv[0]["first_seen"])[:10], rv[0]["id"]))
     counts = [names(f"{r['title']}\n{r['text']}", ignore) for r, _ in related]
-    df = Counter()
-    for c in counts:
-        df.update(set(c))
     gold = {r["id"]: labels[r["id"]].story for r, _ in related}
     best = None
     for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
         for threshold in np.arange(0.25, 0.75, 0.025):
             for window in (7, 14, 30):
                 rule = ClusterRule(round(weight, 2), round(float(threshold), 3), window)
-                clusterer = StoryClusterer(rule, [], df, len(related))
+                clusterer = StoryClusterer(rule, [], Counter(), 0)
                 predicted = {}
                 for (row, vector), c in zip(related, counts, strict=True):
                     day = date.fromisoformat((row["published"] or row["first_seen"])[:10])

@@ -15,8 +15,9 @@ from enrich.relevance import RelevanceModel
 from enrich.reprints import ReprintRule
 from frwatch.errors import FrwatchError
 
-DEFAULT_RELEVANCE = RelevanceModel(intercept=-6.0, seed_similarity=9.0, keyword_mentions=1.5,
-                                   keyword_in_lead=1.0, threshold=0.5)
+DEFAULT_RELEVANCE = RelevanceModel(intercept=-4.0, seed_similarity=6.0,
+                                   similarity_x_mentions=4.0, similarity_x_lead=4.0,
+                                   threshold=0.5)
 
 
 @dataclass(frozen=True)

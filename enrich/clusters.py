@@ -72,7 +72,10 @@ class StoryClusterer:
         self.documents = max(documents, 1)
 
     def _weights(self, counts: Counter) -> dict[str, float]:
-        return {w: (1 + math.log(n)) * math.log((1 + self.documents) / (1 + self.df.get(w, 0)))
+        # Smoothed idf (never zero), so that the first articles of a new store, when
+        # every name is still rare, are compared on their names too.
+        return {w: (1 + math.log(n)) * (1 + math.log((1 + self.documents)
+                                                     / (1 + self.df.get(w, 0))))
                 for w, n in counts.items()}
 
     def _name_similarity(self, a: Counter, b: Counter) -> float:
@@ -107,6 +110,10 @@ class StoryClusterer:
         return index
 
     def join(self, index: int, vector: np.ndarray, counts: Counter, day: date) -> None:
+        # The article counts towards name rarity from now on, as in a batch run over
+        # the same articles in the same order.
+        self.df.update(set(counts))
+        self.documents += 1
         cluster = self.clusters[index]
         total = cluster.centroid * cluster.size + vector
         cluster.centroid = (total / np.linalg.norm(total)).astype(np.float32)

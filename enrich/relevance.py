@@ -3,10 +3,15 @@
 The score is a logistic function of three features, with weights fitted on the labelled
 set (`python -m benchmarks.enrich --calibrate`):
 
-- ``seed_similarity``: the highest cosine similarity to any seed story;
-- ``keyword_mentions``: log(1 + how often the topic's keywords occur in the article's
-  extracted text and title, never its page furniture);
-- ``keyword_in_lead``: 1 when a keyword is in the title or the first 400 characters.
+- ``seed_similarity``: s, the highest cosine similarity to any seed story;
+- ``similarity_x_mentions``: s × log(1 + how often the topic's keywords occur in the
+  article's extracted text and title, never its page furniture);
+- ``similarity_x_lead``: s × (1 when a keyword is in the title or first 400 characters).
+
+Keyword evidence is weighed by similarity: a keyword in an article about something else
+(a private-equity firm that happens to be called Clearview, a phone's face unlock) adds
+little, while the same words in an article close to the seed story add much. Fitted this
+way, held-out precision went from 0.982 to 1.000 on the labelled set (see README).
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ LEAD_CHARS = 400
 class RelevanceModel:
     intercept: float
     seed_similarity: float
-    keyword_mentions: float
-    keyword_in_lead: float
+    similarity_x_mentions: float
+    similarity_x_lead: float
     threshold: float
 
 
@@ -35,8 +40,8 @@ class Evidence:
     in_lead: bool
 
     def features(self) -> tuple[float, float, float]:
-        return (self.similarity, math.log1p(sum(self.mentions.values())),
-                1.0 if self.in_lead else 0.0)
+        s = self.similarity
+        return (s, s * math.log1p(sum(self.mentions.values())), s if self.in_lead else 0.0)
 
 
 class KeywordMatcher:
@@ -76,8 +81,8 @@ def gather(title: str | None, text: str, similarity: float, seed_headline: str |
 
 def score(evidence: Evidence, model: RelevanceModel) -> float:
     sim, mentions, lead = evidence.features()
-    z = (model.intercept + model.seed_similarity * sim + model.keyword_mentions * mentions
-         + model.keyword_in_lead * lead)
+    z = (model.intercept + model.seed_similarity * sim + model.similarity_x_mentions * mentions
+         + model.similarity_x_lead * lead)
     return 1.0 / (1.0 + math.exp(-z))
 
 

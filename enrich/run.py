@@ -132,7 +132,7 @@ class Enricher:
                 names=Counter(dict(_parse_names(row["names"])))))
         df: Counter = Counter()
         documents = 0
-        for row in self.db.query("select title, text from articles where related = 1"):
+        for row in self.db.query("select title, text from articles where cluster_id is not null"):
             df.update(set(names(f"{row['title'] or ''}\n{row['text'] or ''}",
                                 self.ignore_names)))
             documents += 1
@@ -287,8 +287,6 @@ class Enricher:
         for row in sorted(rows, key=lambda r: (story_day(r), r["id"])):
             vector = self.matrix[self.index[row["id"]]]
             counts = names(f"{row['title'] or ''}\n{row['text'] or ''}", self.ignore_names)
-            self.clusterer.df.update(set(counts))
-            self.clusterer.documents += 1
             day = story_day(row)
             cluster_id = self._original_cluster(row)
             if cluster_id is not None and cluster_id in self.cluster_pos:

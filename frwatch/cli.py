@@ -116,6 +116,94 @@ def run_enrich(config: Config, db_path: Path, progress: bool = False):
         db.close()
 
 
+@cli.command()
+@_options
+@click.option("--backfill", is_flag=True,
+              help="On a channel's first run, send what is already stored too.")
+def alert(config_path: Path, db_path: Path | None, backfill: bool) -> None:
+    """Send new related coverage to every alert channel, once per channel.
+
+    Example:
+
+    \b
+        frwatch alert --config seeds/sources.yaml
+    """
+    summary = run_alert(*_load(config_path, db_path), backfill=backfill)
+    click.echo(summary.line())
+    if summary.failed:
+        click.echo("Failed alerts are retried on the next run.", err=True)
+
+
+def run_alert(config: Config, db_path: Path, backfill: bool = False):
+    from enrich.alerts import alert_store
+    from frwatch.db import open_db
+
+    db = open_db(db_path)
+    try:
+        return alert_store(db, config, backfill=backfill)
+    finally:
+        db.close()
+
+
+@cli.command(name="run")
+@_options
+@click.option("--backfill", is_flag=True, help="See `frwatch alert --backfill`.")
+@click.pass_context
+def run_all(ctx: click.Context, config_path: Path, db_path: Path | None, backfill: bool) -> None:
+    """Crawl, enrich and alert in one go: the command for cron or a systemd timer.
+
+    A lock beside the database keeps two runs from overlapping; the second one says so
+    and exits at once.
+
+    Example:
+
+    \b
+        frwatch run --config seeds/sources.yaml
+    """
+    from frwatch.db import open_db
+    from frwatch.lock import RunLock, RunLocked
+
+    config, db = _load(config_path, db_path)
+    try:
+        with RunLock(db):
+            crawl = run_crawl(config, db, log_level=ctx.obj["log_level"])
+            enriched = run_enrich(config, db)
+            alerts = run_alert(config, db, backfill=backfill)
+    except RunLocked as exc:
+        click.echo(f"frwatch: {exc}", err=True)
+        return
+    store = open_db(db)
+    try:
+        total = store.execute("select count(*), sum(related) from articles").fetchone()
+        clusters = store.execute("select count(*) from clusters").fetchone()[0]
+    finally:
+        store.close()
+    click.echo("\n".join([
+        _run_summary(crawl),
+        enriched.line(),
+        alerts.line(),
+        f"Store: {total[0]} articles, {total[1] or 0} related, {clusters} story clusters.",
+    ]))
+
+
+@cli.command()
+@_options
+@click.option("--every", default=30, show_default=True, type=click.IntRange(5, 1440),
+              help="Minutes between runs.")
+def schedule(config_path: Path, db_path: Path | None, every: int) -> None:
+    """Print a crontab line and a systemd service and timer for `frwatch run`.
+
+    Example:
+
+    \b
+        frwatch schedule --every 30 >> frwatch-schedule.txt
+    """
+    from frwatch.schedule import render_schedule
+
+    config, db = _load(config_path, db_path)
+    click.echo(render_schedule(config.path, db, every))
+
+
 @cli.group(cls=_Group)
 def seeds() -> None:
     """Seed stories: the articles the topic is measured against."""

@@ -7,12 +7,20 @@ should be a valid number``.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from frwatch.errors import FrwatchError
 
@@ -66,8 +74,32 @@ class Enrich(_Strict):
 
 
 class Alert(_Strict):
-    apprise: str | None = None
-    atom: str | None = None
+    """One alert channel: an apprise URL or an Atom file, exactly one of the two."""
+
+    apprise: str | None = None   # ${VAR} in it is taken from the environment when sending
+    atom: str | None = None      # path of the Atom file to keep, relative to the config
+    name: str | None = None      # how the channel is recorded in `alerts` (default: derived)
+    mode: Literal["story", "digest"] = "story"   # a message per story, or one per run
+    max_entries: Annotated[int, Field(ge=1, le=10_000)] = 100   # Atom: newest N entries
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Alert:
+        if (self.apprise is None) == (self.atom is None):
+            raise ValueError("give exactly one of `apprise` (a notification URL) or `atom` "
+                             "(a file path)")
+        return self
+
+    @property
+    def channel(self) -> str:
+        """A stable name without secrets: `name`, else the kind and a hash of the target
+        as written in the config (with its ${VAR} references, not their values)."""
+        if self.name:
+            return self.name
+        if self.atom is not None:
+            return f"atom:{self.atom}"
+        scheme = (self.apprise or "").split(":", 1)[0]
+        digest = hashlib.sha256((self.apprise or "").encode()).hexdigest()[:8]
+        return f"apprise:{scheme}:{digest}"
 
 
 class Config(_Strict):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from benchmarks.labelled import build_store, copy_store
 from frwatch.config import relocate
 from frwatch.localweb import LocalWeb
 
@@ -70,3 +71,20 @@ def demo_web() -> Iterator[LocalWeb]:
 def faults_web() -> Iterator[LocalWeb]:
     with LocalWeb({"faults": TEST_WEBS / "faults"}) as web:
         yield web
+
+
+@pytest.fixture(scope="session")
+def labelled_store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("labelled") / "labelled.db"
+    labels = build_store(path)
+    return path, labels
+
+
+@pytest.fixture
+def store(labelled_store, tmp_path):
+    """A private copy of the labelled store (demo web crawl + labelled articles)."""
+    path = tmp_path / "frwatch.db"
+    copy_store(labelled_store[0], path)
+    config = tmp_path / "sources.yaml"
+    config.write_text(relocate((DEMO_WEB / "sources.yaml").read_text(), DEMO_WEB))
+    return path, config, labelled_store[1]

@@ -4,31 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from benchmarks.enrich import evaluate
-from benchmarks.labelled import build_store, copy_store
-from frwatch.config import relocate
 from frwatch.db import open_db
 from frwatch.localweb import LocalWeb
 from tests.conftest import DEMO_WEB, run_cli
-
-
-@pytest.fixture(scope="session")
-def labelled_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("labelled") / "labelled.db"
-    labels = build_store(path)
-    return path, labels
-
-
-@pytest.fixture
-def store(labelled_store, tmp_path):
-    """A private copy of the labelled store (demo web crawl + labelled articles)."""
-    path = tmp_path / "frwatch.db"
-    copy_store(labelled_store[0], path)
-    config = tmp_path / "sources.yaml"
-    config.write_text(relocate((DEMO_WEB / "sources.yaml").read_text(), DEMO_WEB))
-    return path, config, labelled_store[1]
 
 
 def enrich(config, db, *extra):
