@@ -40,7 +40,8 @@ def build_store(path: Path) -> dict[str, Label]:
     real seed text; return the labels by article id."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "frwatch.cli", "demo", "--db", str(path)],
+    subprocess.run([sys.executable, "-m", "frwatch.cli", "demo", "--crawl-only", "--db",
+                    str(path)],
                    check=True, capture_output=True, cwd=REPO)
     db = open_db(path)
     labels: dict[str, Label] = {}

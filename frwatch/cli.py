@@ -277,9 +277,11 @@ def status(config_path: Path, db_path: Path | None, failure_count: int) -> None:
               help="Where to write the demo database (replaced if it exists).")
 @click.option("--web", "web_dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEMO_WEB, help="The demo web to serve.")
+@click.option("--crawl-only", is_flag=True, help="Stop after the crawl (no enrich, no alerts).")
 @click.pass_context
-def demo(ctx: click.Context, db_path: Path, web_dir: Path) -> None:
-    """Serve the bundled offline demo web on 127.0.0.1 and crawl it into a fresh database.
+def demo(ctx: click.Context, db_path: Path, web_dir: Path, crawl_only: bool) -> None:
+    """Serve the bundled offline demo web on 127.0.0.1, crawl it into a fresh database,
+    enrich it and write the related coverage to an Atom file beside the database.
 
     Example:
 
@@ -299,16 +301,22 @@ def demo(ctx: click.Context, db_path: Path, web_dir: Path) -> None:
         # written next to the database.
         served = db_path.parent / "demo-sources.yaml"
         text = web.rewrite(config_file.read_text(encoding="utf-8"))
-        served.write_text(relocate(text, web_dir, db=str(db_path.resolve())), encoding="utf-8")
+        atom = db_path.parent.resolve() / "demo-related.atom"
+        served.write_text(relocate(text, web_dir, db=str(db_path.resolve()),
+                                   alerts=[{"atom": str(atom)}]), encoding="utf-8")
         config = load_config(served)
         click.echo(f"Serving the demo web: {', '.join(web.origins.values())}")
         run = run_crawl(config, db_path, log_level=ctx.obj["log_level"])
     click.echo(_run_summary(run))
+    if not crawl_only:
+        click.echo(run_enrich(config, db_path).line())
+        click.echo(run_alert(config, db_path).line())
     from frwatch.status import render_status
 
     click.echo(render_status(db_path, failures=5))
-    click.echo(f"\nBrowse it:  frwatch status --db {db_path}"
-               f"\n            datasette {db_path}   (or any SQLite browser)")
+    click.echo(f"\nBrowse it:  frwatch serve --db {db_path}   (Datasette on http://127.0.0.1:8001)"
+               f"\n            frwatch status --db {db_path}"
+               + ("" if crawl_only else f"\n            subscribe to {atom} in a feed reader"))
 
 
 def run_crawl(config: Config, db_path: Path, spider: str = "news",

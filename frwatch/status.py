@@ -22,6 +22,24 @@ def render_status(db_path: Path, failures: int = 10) -> str:
             for r in rows:
                 lines.append(f"  {r['source'] or '':<{width}}  {r['n']:>8}  "
                              f"{(r['latest'] or '-')[:19]:<20}  {(r['seen'] or '-')[:19]}")
+        enriched = db.execute(
+            "select count(enriched_at), sum(related), count(distinct cluster_id), "
+            "count(duplicate_of) from articles").fetchone()
+        lines.append(f"Enriched: {enriched[0]} of {total}; {enriched[1] or 0} related in "
+                     f"{enriched[2]} story clusters; {enriched[3]} reprints linked")
+        top = list(db.query("select label, size, first_seen, last_seen, seed_id from clusters "
+                            "order by last_seen desc, size desc limit 8"))
+        if top:
+            lines.append("Latest story clusters:")
+            for c in top:
+                seed = "  [seed story]" if c["seed_id"] else ""
+                lines.append(f"  {c['first_seen']}..{c['last_seen']}  {c['size']:>3}  "
+                             f"{(c['label'] or '')[:80]}{seed}")
+        alerts = list(db.query("select channel, status, count(*) as n from alerts "
+                               "group by channel, status order by channel, status"))
+        if alerts:
+            lines.append("Alerts: " + "; ".join(f"{a['channel']} {a['status']} {a['n']}"
+                                                for a in alerts))
         run = next(db.query("select * from crawl_runs order by id desc limit 1"), None)
         if run:
             lines.append(

@@ -18,6 +18,7 @@ import feedparser
 import pytest
 from aiosmtpd.controller import Controller
 
+from benchmarks.labelled import copy_store
 from frwatch.config import relocate
 from frwatch.db import article_id, open_db
 from tests.conftest import DEMO_WEB, REPO, Crawl, run_cli
@@ -85,11 +86,22 @@ def webhook():
     hook.down()
 
 
+@pytest.fixture(scope="session")
+def enriched_once(labelled_store, tmp_path_factory):
+    """The labelled store, enriched once for the session."""
+    path = tmp_path_factory.mktemp("enriched") / "enriched.db"
+    copy_store(labelled_store[0], path)
+    config = path.parent / "sources.yaml"
+    config.write_text(relocate((DEMO_WEB / "sources.yaml").read_text(), DEMO_WEB))
+    run_cli("enrich", "--config", str(config), "--db", str(path), "--no-progress")
+    return path
+
+
 @pytest.fixture
-def enriched(store):
-    """The labelled store, enriched."""
+def enriched(enriched_once, store):
+    """A private copy of the enriched labelled store."""
     db, config, labels = store
-    run_cli("enrich", "--config", str(config), "--db", str(db), "--no-progress")
+    copy_store(enriched_once, db)
     return db, config, labels
 
 
