@@ -5,9 +5,11 @@ per-domain politeness). Absolute links written as ``http://<site>.demo`` in the 
 are rewritten to the site's real local origin when served. Every request is logged,
 so tests can check what the crawler did and did not ask for.
 
-A site is a directory, or a mapping of path to ``(content_type, body)``. In a directory
-a ``_redirects`` file holds lines ``/from /to [status]`` (a redirect, 301 unless given)
-or ``/path - status`` (that bare status, e.g. 500 or 503).
+A site is a directory, or a mapping of path to ``(content_type, body)`` or to a `Fault`
+(a misbehaving response: any status and headers, a delay, a body streamed slowly or
+forever, a connection reset). In a directory a ``_redirects`` file holds lines
+``/from /to [status]`` (a redirect, 301 unless given) or ``/path - status`` (that bare
+status, e.g. 500 or 503).
 """
 
 from __future__ import annotations
@@ -16,14 +18,34 @@ import email.utils
 import hashlib
 import mimetypes
 import re
+import socket
+import struct
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-SiteFiles = Mapping[str, tuple[str, bytes]]
+
+@dataclass
+class Fault:
+    """A response that misbehaves. `stream`, if given, yields the body in pieces (an
+    endless generator makes an endless response); `reset` closes the connection
+    without answering; `delay` waits before the status line."""
+
+    status: int = 200
+    content_type: str = "text/html"
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    stream: Callable[[], Iterator[bytes]] | None = None
+    chunk_delay: float = 0.0
+    reset: bool = False
+
+
+SiteFiles = Mapping[str, "tuple[str, bytes] | Fault"]
 Site = Path | SiteFiles
 
 _TYPES = {
@@ -105,11 +127,14 @@ class LocalWeb:
             return [r.path for r in self.requests if r.site == site]
 
     # --- serving ----------------------------------------------------------------------
-    def _lookup(self, site: str, path: str) -> tuple[int, str, bytes, dict[str, str]]:
+    def _lookup(self, site: str, path: str) -> tuple[int, str, bytes, dict[str, str]] | Fault:
         content = self.sites[site]
         if not isinstance(content, Path):
             if path in content:
-                content_type, body = content[path]
+                found = content[path]
+                if isinstance(found, Fault):
+                    return found
+                content_type, body = found
                 return 200, content_type, body, {}
             return 404, "text/html", b"<h1>Not found</h1>", {}
         redirect = _redirect_for(content, path)
@@ -148,7 +173,11 @@ class LocalWeb:
                 with web._lock:
                     web.requests.append(LoggedRequest(site, self.command, self.path,
                                                       dict(self.headers.items())))
-                status, content_type, body, headers = web._lookup(site, path)
+                found = web._lookup(site, path)
+                if isinstance(found, Fault):
+                    self._fault(found, head)
+                    return
+                status, content_type, body, headers = found
                 if status == 200 and content_type.startswith(_TEXT_TYPES):
                     body = web._rewrite(body)
                 if status == 200:
@@ -167,6 +196,39 @@ class LocalWeb:
                 self.end_headers()
                 if not head:
                     self.wfile.write(body)
+
+            def _fault(self, fault: Fault, head: bool) -> None:
+                time.sleep(fault.delay)
+                if fault.reset:
+                    # RST instead of FIN: the client sees "connection reset by peer".
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    return
+                self.send_response(fault.status)
+                self.send_header("Content-Type", fault.content_type)
+                headers = dict(fault.headers)
+                if fault.stream is None:
+                    headers.setdefault("Content-Length", str(len(fault.body)))
+                for name, value in headers.items():
+                    if name == "Location" and value.startswith("/"):
+                        value = web.origins[site] + value
+                    self.send_header(name, value)
+                if fault.stream is not None and "Content-Length" not in headers:
+                    self.close_connection = True
+                self.end_headers()
+                if head:
+                    return
+                try:
+                    if fault.stream is None:
+                        self.wfile.write(fault.body)
+                        return
+                    for piece in fault.stream():
+                        self.wfile.write(piece)
+                        self.wfile.flush()
+                        time.sleep(fault.chunk_delay)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up, as it should
 
         return Handler
 
