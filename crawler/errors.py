@@ -36,13 +36,23 @@ def describe_failure(failure: Failure) -> tuple[str, int | None]:
         message = str(exc) or "request ignored"
         if "robots.txt" in message:
             return "disallowed by robots.txt", None
-        return message, None
+        if "during decompression" in message:
+            return "too large: decompresses beyond the size cap (a gzip bomb?)", None
+        if "max redirections" in message:
+            return "redirect loop (too many redirects)", None
+        return _one_line(exc), None
     if isinstance(exc, DownloadCancelledError) or "larger than download max size" in str(exc):
         return f"too large: {_one_line(exc)}", None
     for types, reason in _REASONS:
         if isinstance(exc, types):
             return reason, None
     if isinstance(exc, DownloadFailedError):
+        # Twisted wraps the cause in a list of failures; name it in words.
+        text = str(exc)
+        if "ConnectionDone" in text or "ConnectionLost" in text:
+            return "connection closed by the server before a full response", None
+        if "reset" in text.lower():
+            return "connection reset by the server", None
         return f"download failed: {_one_line(exc)}", None
     return f"{type(exc).__name__}: {_one_line(exc)}", None
 

@@ -88,7 +88,7 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         result["error"] = "empty extraction"
         return result
     text = (doc.text or "").strip()
-    published = doc.date if _plausible_date(doc.date, today) else None
+    published = doc.date if plausible_date(doc.date) else None
     result.update(
         title=(doc.title or "").strip() or None,
         author=(doc.author or "").strip() or None,
@@ -106,11 +106,14 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
     return result
 
 
-def _plausible_date(value: str | None, today: date) -> bool:
+def plausible_date(value: str | None) -> bool:
+    """A publication date no earlier than 1995 (news on the web) and no later than
+    tomorrow (time zones); anything else is a parsing accident or a wrong clock."""
     if not value:
         return False
     try:
         day = date.fromisoformat(value[:10])
     except ValueError:
         return False
+    today = datetime.now(UTC).date()
     return date(1995, 1, 1) <= day <= today + timedelta(days=1)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import ipaddress
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 
 
 class PrivateAddressBlocked(IgnoreRequest):
@@ -54,9 +58,27 @@ class PrivateAddressGuard:
         return None
 
 
+class FollowEveryRedirect(RedirectMiddleware):
+    """Redirect targets are fetched even when already requested in this run.
+
+    Scrapy's duplicate filter would drop them without a word: a redirect loop would
+    vanish instead of failing, and an old address that redirects to a known article
+    would never be remembered. Loops now end at REDIRECT_MAX_TIMES with a recorded
+    failure; the cost is an occasional second fetch of a page.
+    """
+
+    def process_response(self, request: Request, response: Response,
+                         spider: object = None) -> Request | Response:
+        result = super().process_response(request, response)
+        if isinstance(result, Request) and result is not request:
+            result.dont_filter = True
+        return result
+
+
 class RetryBackoff:
-    """Waits before each retry: FRWATCH_RETRY_BACKOFF_BASE * 2**(n-1) seconds, capped at
-    FRWATCH_RETRY_BACKOFF_MAX, so that a struggling server is not hammered."""
+    """Waits before each retry: FRWATCH_RETRY_BACKOFF_BASE * 2**(n-1) seconds, or what the
+    server asked for in Retry-After if that is longer, capped at FRWATCH_RETRY_BACKOFF_MAX,
+    so that a struggling server is not hammered."""
 
     def __init__(self, base: float, cap: float):
         self.base = base
@@ -71,8 +93,32 @@ class RetryBackoff:
     async def process_request(self, request: Request) -> None:
         retries = request.meta.get("retry_times", 0)
         if retries and self.base > 0:
-            await asyncio.sleep(min(self.cap, self.base * 2 ** (retries - 1)))
+            wait = max(self.base * 2 ** (retries - 1), request.meta.get("retry_after", 0.0))
+            await asyncio.sleep(min(self.cap, wait))
         return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        # Runs before RetryMiddleware builds the retry (a copy of this request's meta).
+        value = response.headers.get(b"Retry-After")
+        if value and response.status in (429, 503):
+            seconds = _retry_after_seconds(value.decode("latin-1"))
+            if seconds is not None:
+                request.meta["retry_after"] = seconds
+        return response
+
+
+def _retry_after_seconds(value: str) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 __all__ = ["PrivateAddressBlocked", "PrivateAddressGuard", "RetryBackoff"]

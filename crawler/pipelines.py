@@ -13,7 +13,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.extract import extract_article
+from crawler.extract import extract_article, plausible_date
 from crawler.items import ArticlePage
 from frwatch.urls import canonicalize, same_site
 
@@ -87,7 +87,7 @@ class StorePipeline:
         rel = found.get("rel_canonical")
         canonical = canonicalize(rel if rel and same_site(rel, item.url) else item.url)
         published, date_source = found.get("published"), found.get("date_source")
-        if not published and item.hint_published:
+        if not published and plausible_date(item.hint_published):
             published, date_source = item.hint_published, item.hint_date_source
         record = {
             "url": item.url,

@@ -45,11 +45,13 @@ DOWNLOAD_MAXSIZE = 10_000_000
 DOWNLOAD_WARNSIZE = 5_000_000
 RETRY_ENABLED = True
 RETRY_TIMES = 2
-REDIRECT_MAX_TIMES = 10
+REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.FollowEveryRedirect": 600,
     # Before robots.txt (100) so that not even robots.txt is fetched from a private host.
     "crawler.middlewares.PrivateAddressGuard": 50,
     "crawler.middlewares.RetryBackoff": 560,
