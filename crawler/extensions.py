@@ -13,6 +13,7 @@ COUNTS = {
     "skipped_known": "frwatch/skipped_known",
     "skipped_old": "frwatch/skipped_old",
     "feeds_not_modified": "frwatch/feeds_not_modified",
+    "skipped_failing": "frwatch/skipped_failing",
     "failures": "frwatch/failures",
 }
 
@@ -39,6 +40,7 @@ class CrawlRunRecorder:
         store = getattr(spider, "store", None)
         if store is None:
             return
+        spider.save_listings(finished=reason == "finished")
         stats = self.crawler.stats
         counts = {column: stats.get_value(key, 0) for column, key in COUNTS.items()}
         counts["seconds"] = stats.get_value("elapsed_time_seconds")

@@ -63,7 +63,8 @@ class ExtractPipeline:
         error = item.extracted.get("error")
         if error:
             spider = self.crawler.spider
-            spider._fail(item.url, {"source": item.source, "kind": "article"}, error, 200)
+            spider._fail(item.url, {"source": item.source, "kind": "article",
+                                    "frwatch_url": item.requested_url}, error, 200)
             raise DropItem(f"{error}: {item.url}")
         return item
 

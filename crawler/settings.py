@@ -21,6 +21,8 @@ FRWATCH_DB = os.environ.get("FRWATCH_DB")  # None: the config's `db`, else data/
 # measured both faster and no less accurate on the Zyte benchmark (see README).
 FRWATCH_EXTRACT_WORKERS = 0
 FRWATCH_EXTRACT_FAST = True
+# A page that failed in this many earlier crawls is not asked for again.
+FRWATCH_GIVE_UP_AFTER_RUNS = 3
 # Retry backoff: the n-th retry of a request waits base * 2**(n-1) seconds, up to max.
 FRWATCH_RETRY_BACKOFF_BASE = 2.0
 FRWATCH_RETRY_BACKOFF_MAX = 60.0

@@ -63,6 +63,12 @@ class CrawlStore:
             record.update(etag=etag, last_modified=last_modified, entries=entries)
         self.db["feed_state"].upsert(record, pk="url")
 
+    def failed_runs(self, url: str) -> int:
+        """In how many earlier crawls fetching `url` failed."""
+        row = self.db.execute("select count(distinct run_id) from failures where url = ? "
+                              "and run_id != ?", [url, self.run_id or -1]).fetchone()
+        return row[0] if row else 0
+
     # --- results ----------------------------------------------------------------------
     def record_failure(self, url: str, source: str | None, kind: str, reason: str,
                        status: int | None = None) -> None:

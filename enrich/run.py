@@ -28,7 +28,6 @@ from frwatch.db import utcnow
 logger = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 100
-BATCH = 256
 
 
 @dataclass
@@ -153,8 +152,9 @@ class Enricher:
             "where a.enriched_at is null or (e.article_id is null and a.enrich_note is null) "
             "order by coalesce(a.published, a.first_seen), a.id", [self.spec.key])]
         bar = _progress(len(pending), self.progress)
-        for start in range(0, len(pending), BATCH):
-            batch = pending[start:start + BATCH]
+        step = self.config.enrich.commit_every
+        for start in range(0, len(pending), step):
+            batch = pending[start:start + step]
             with self.db.atomic():
                 self._enrich_batch(batch)
                 self._mark_seed_clusters()
@@ -220,9 +220,10 @@ class Enricher:
         """Seeds, keywords or calibration changed: every stored score follows."""
         ids = [r[0] for r in self.db.execute(
             "select id from articles where enriched_at is not null and enrich_note is null")]
-        for start in range(0, len(ids), BATCH):
+        step = self.config.enrich.commit_every
+        for start in range(0, len(ids), step):
             with self.db.atomic():
-                rows = [r for r in self._rows(ids[start:start + BATCH]) if r["id"] in self.index]
+                rows = [r for r in self._rows(ids[start:start + step]) if r["id"] in self.index]
                 newly_related = []
                 for row in rows:
                     update = self._relevance(row, self.matrix[self.index[row["id"]]])

@@ -204,6 +204,26 @@ def schedule(config_path: Path, db_path: Path | None, every: int) -> None:
     click.echo(render_schedule(config.path, db, every))
 
 
+@cli.command()
+@_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+def serve(config_path: Path, db_path: Path | None, host: str, port: int) -> None:
+    """Browse the store in Datasette: search, facets, stored queries, "more like this",
+    an Atom feed of related coverage and charts. Read-only; safe while a crawl runs.
+
+    Example:
+
+    \b
+        frwatch serve --db data/demo.db --port 8001
+    """
+    from frwatch.serve import serve as serve_datasette
+
+    _, db = _load(config_path, db_path)
+    click.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    serve_datasette(db, host=host, port=port)
+
+
 @cli.group(cls=_Group)
 def seeds() -> None:
     """Seed stories: the articles the topic is measured against."""

