@@ -82,3 +82,24 @@ def test_scrapy_crawl_from_the_repository_root(faults_web, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "'frwatch/articles_new': 2" in proc.stderr
     assert not [p for p in faults_web.requested_paths("faults") if p.startswith("/news/index")]
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/x", "http://[::1]/x", "http://169.254.169.254/latest/meta-data",
+    "http://10.1.2.3/x", "http://192.168.0.1/x", "http://localhost/x",
+    "http://0.0.0.0/x", "http://[::ffff:127.0.0.1]/x",
+])
+def test_guard_refuses_private_targets_also_after_a_redirect(url):
+    import asyncio
+
+    from scrapy import Request
+
+    from crawler.middlewares import PrivateAddressBlocked, PrivateAddressGuard
+
+    guard = PrivateAddressGuard(allow=False)
+    # What RedirectMiddleware hands back after a public page answered 302 -> url.
+    redirected = Request(url, meta={"redirect_urls": ["https://news.example/story"],
+                                    "redirect_times": 1})
+    with pytest.raises(PrivateAddressBlocked):
+        asyncio.run(guard.process_request(redirected))
+    assert asyncio.run(PrivateAddressGuard(allow=True).process_request(redirected)) is None
