@@ -186,13 +186,16 @@ class Enricher:
         self.db["embeddings"].upsert_all(
             [{"article_id": r["id"], "model": self.spec.key, "vector": to_blob(v)}
              for r, v in zip(usable, vectors, strict=True)], pk=("article_id", "model"))
+        fresh = []
         for row, vector in zip(usable, vectors, strict=True):
-            if row["id"] not in self.index:
+            if row["id"] in self.index:  # re-embedded: same row, new vector
+                self.matrix[self.index[row["id"]]] = vector
+            else:
                 self.index[row["id"]] = len(self.ids)
                 self.ids.append(row["id"])
-                self.matrix = np.vstack([self.matrix, vector[None, :]])
-            else:
-                self.matrix[self.index[row["id"]]] = vector
+                fresh.append(vector)
+        if fresh:  # one copy of the matrix per batch, not per article
+            self.matrix = np.vstack([self.matrix, np.stack(fresh)])
         self.summary.embedded += len(usable)
         for row, vector in zip(usable, vectors, strict=True):
             update = self._relevance(row, vector)
