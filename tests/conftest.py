@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlite_utils import Database
 
 from benchmarks.labelled import build_store, copy_store
@@ -16,6 +17,12 @@ from frwatch.config import relocate
 from frwatch.localweb import LocalWeb
 
 REPO = Path(__file__).resolve().parent.parent
+# The same examples on every run, so that CI is repeatable; explore new ones with
+# HYPOTHESIS_PROFILE=explore.
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("explore", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 # Real pages and feeds published by others, kept beside the repository (see README).
 SHARED_DATA = Path(os.environ.get("FRWATCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 DEMO_WEB = REPO / "seeds" / "demo"
