@@ -102,7 +102,11 @@ class RetryBackoff:
         value = response.headers.get(b"Retry-After")
         if value and response.status in (429, 503):
             seconds = _retry_after_seconds(value.decode("latin-1"))
-            if seconds is not None:
+            if seconds is not None and seconds > self.cap:
+                # Longer than we wait within a run: record the failure now and let the
+                # next run try again, rather than hold the whole run back.
+                request.meta["dont_retry"] = True
+            elif seconds is not None:
                 request.meta["retry_after"] = seconds
         return response
 

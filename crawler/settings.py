@@ -25,7 +25,7 @@ FRWATCH_EXTRACT_FAST = True
 FRWATCH_GIVE_UP_AFTER_RUNS = 3
 # Retry backoff: the n-th retry of a request waits base * 2**(n-1) seconds, up to max.
 FRWATCH_RETRY_BACKOFF_BASE = 2.0
-FRWATCH_RETRY_BACKOFF_MAX = 60.0
+FRWATCH_RETRY_BACKOFF_MAX = 30.0  # a longer Retry-After waits for the next run
 
 USER_AGENT = (
     f"frwatch/{__version__} (+https://github.com/frwatch/frwatch; "

@@ -48,6 +48,9 @@ class ClusterRule:
     embedding_weight: float = 0.5
     threshold: float = 0.5
     window_days: int = 14
+    # A story does not grow for ever: steady coverage of a topic would otherwise chain
+    # into one cluster, each article within `window_days` of the last.
+    max_span_days: int = 45
 
 
 @dataclass
@@ -86,8 +89,10 @@ class StoryClusterer:
         return dot / norm if norm else 0.0
 
     def score(self, vector: np.ndarray, counts: Counter, day: date, cluster: Cluster) -> float:
-        window = self.rule.window_days
+        window, span = self.rule.window_days, self.rule.max_span_days
         if (day - cluster.last).days > window or (cluster.first - day).days > window:
+            return -1.0
+        if (day - cluster.first).days > span or (cluster.last - day).days > span:
             return -1.0
         w = self.rule.embedding_weight
         return (w * float(vector @ cluster.centroid)

@@ -65,6 +65,8 @@ CASES = {
                "redirect loop"),
     "busy": (Fault(status=503, headers={"Retry-After": "1"}), "HTTP 503 (Retry-After: 1)"),
     "throttled": (Fault(status=429, headers={"Retry-After": "1"}), "HTTP 429"),
+    "closed-for-the-hour": (Fault(status=503, headers={"Retry-After": "3600"}),
+                            "HTTP 503 (Retry-After: 3600)"),
     "broken": (Fault(status=500), "HTTP 500"),
     "reset": (Fault(reset=True), "connection"),
     "gzip-bomb": (Fault(body=gzip.compress(b"\0" * 120_000_000),
@@ -143,3 +145,6 @@ def test_the_crawler_honours_retry_after(hostile):
     crawl, _ = hostile
     busy = [r for r in crawl.web.requests if r.path == SLUG.format("busy")]
     assert len(busy) == 2  # the first try and one retry (RETRY_TIMES=1)
+    # An hour is longer than a run waits: no retry now, the next run tries again.
+    closed = [r for r in crawl.web.requests if r.path == SLUG.format("closed-for-the-hour")]
+    assert len(closed) == 1
