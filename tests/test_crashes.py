@@ -15,8 +15,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from frwatch.db import article_id, open_db
 from frwatch.localweb import LocalWeb
 from tests.conftest import DEMO_WEB, REPO, Crawl, run_cli
@@ -187,7 +185,3 @@ def test_readers_never_see_a_locked_or_torn_store(tmp_path):
     assert problems == []
     assert reads[0] > 20
 
-
-@pytest.fixture(autouse=True)
-def _no_stray_processes():
-    yield
