@@ -14,14 +14,11 @@ from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from frwatch.urls import is_private_address
+
 
 class PrivateAddressBlocked(IgnoreRequest):
     """The request's host is, or resolves to, a private, loopback or link-local address."""
-
-
-def _private(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return not ip.is_global or ip.is_multicast
 
 
 class PrivateAddressGuard:
@@ -50,7 +47,7 @@ class PrivateAddressGuard:
             except (OSError, UnicodeError):
                 return None  # the download itself will report the DNS failure
             addresses = [info[4][0] for info in infos]
-        blocked = [a for a in addresses if _private(a)]
+        blocked = [a for a in addresses if is_private_address(a)]
         if blocked:
             raise PrivateAddressBlocked(
                 f"private address blocked: {host} is {blocked[0]} "
@@ -124,5 +121,3 @@ def _retry_after_seconds(value: str) -> float | None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
-
-__all__ = ["PrivateAddressBlocked", "PrivateAddressGuard", "RetryBackoff"]

@@ -10,9 +10,6 @@ from typing import Any
 from frwatch.db import article_id, open_db, utcnow
 from frwatch.urls import canonicalize
 
-ARTICLE_FIELDS = ("title", "author", "published", "date_source", "language", "sitename",
-                  "description", "text", "word_count")
-
 
 class CrawlStore:
     def __init__(self, path: str | Path):

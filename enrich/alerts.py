@@ -288,5 +288,3 @@ def digest_message(articles: list[dict], reprints: dict[str, list[dict]],
 def alert_store(db: Database, config: Config, backfill: bool = False) -> AlertSummary:
     return Alerter(db, config, backfill=backfill).run()
 
-
-__all__ = ["AlertSummary", "alert_store", "digest_message", "story_message"]

@@ -6,6 +6,7 @@ Work is done in batches, each committed in one transaction together with the art
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import click
 import numpy as np
 from sqlite_utils import Database
 
@@ -151,14 +153,17 @@ class Enricher:
             "on e.article_id = a.id and e.model = ? "
             "where a.enriched_at is null or (e.article_id is null and a.enrich_note is null) "
             "order by coalesce(a.published, a.first_seen), a.id", [self.spec.key])]
-        bar = _progress(len(pending), self.progress)
         step = self.config.enrich.commit_every
-        for start in range(0, len(pending), step):
-            batch = pending[start:start + step]
-            with self.db.atomic():
-                self._enrich_batch(batch)
-                self._mark_seed_clusters()
-            bar(len(batch))
+        shown = self.progress and pending
+        with (click.progressbar(length=len(pending), label="Enriching") if shown
+              else contextlib.nullcontext()) as bar:
+            for start in range(0, len(pending), step):
+                batch = pending[start:start + step]
+                with self.db.atomic():
+                    self._enrich_batch(batch)
+                    self._mark_seed_clusters()
+                if bar is not None:
+                    bar.update(len(batch))
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 
@@ -366,27 +371,7 @@ def _parse_names(text: str | None) -> list[tuple[str, int]]:
     return pairs
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled or not total:
-        return lambda n: None
-    import click
-
-    bar = click.progressbar(length=total, label="Enriching", file=None)
-    bar.__enter__()
-    done = [0]
-
-    def advance(n: int) -> None:
-        bar.update(n)
-        done[0] += n
-        if done[0] >= total:
-            bar.__exit__(None, None, None)
-
-    return advance
-
-
 def enrich_store(db: Database, config: Config, progress: bool = False) -> EnrichSummary:
     """Enrich everything pending in `db`."""
     return Enricher(db, config, progress=progress).run()
 
-
-__all__ = ["EnrichSummary", "Enricher", "enrich_store", "model_spec", "passage"]

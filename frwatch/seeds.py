@@ -88,7 +88,6 @@ def add_seed(db: Database, source: str, allow_private: bool = False) -> dict[str
 
 def fetch_seed(url: str, allow_private: bool = False, timeout: float = 30) -> dict[str, Any]:
     """A seed story from a web page, extracted as the crawler extracts articles."""
-    import ipaddress
     import socket
     import urllib.error
     import urllib.request
@@ -96,6 +95,7 @@ def fetch_seed(url: str, allow_private: bool = False, timeout: float = 30) -> di
 
     from crawler.extract import extract_article
     from crawler.settings import USER_AGENT
+    from frwatch.urls import is_private_address
 
     host = urlsplit(url).hostname or ""
     if not allow_private:
@@ -103,7 +103,7 @@ def fetch_seed(url: str, allow_private: bool = False, timeout: float = 30) -> di
             addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
         except OSError as exc:
             raise FrwatchError(f"{url}: cannot resolve {host}: {exc.strerror}") from None
-        if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        if any(is_private_address(a) for a in addresses):
             raise FrwatchError(f"{url}: private address blocked "
                                "(set crawl.allow_private_addresses to allow)")
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})

@@ -47,13 +47,11 @@ def canonicalize(url: str) -> str:
     return canonicalize_url(cleaned, keep_fragments=False)
 
 
-def is_private_host(host: str) -> bool:
-    """True when `host` is an IP literal that is not globally routable."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return not address.is_global or address.is_multicast
+def is_private_address(address: str) -> bool:
+    """True when an IP address (``[::1]``, ``fe80::1%eth0`` forms too) is not globally
+    routable: private, loopback, link-local, reserved or multicast."""
+    ip = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
+    return not ip.is_global or ip.is_multicast
 
 
 def same_site(url_a: str, url_b: str) -> bool:

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 
 
+_LINKS = LinkExtractor(unique=True)
+
+
 def _config_for(settings: BaseSettings) -> Config:
     return load_config(settings.get("FRWATCH_CONFIG"))
 
@@ -113,7 +116,7 @@ class NewsSpider(scrapy.Spider):
             self._fail(response.url, response.meta, f"section page is not HTML "
                        f"({_content_type(response)})", response.status)
             return
-        links = LinkExtractor(unique=True).extract_links(response)
+        links = _LINKS.extract_links(response)
         entries = [Entry(link.url, title=link.text.strip() or None) for link in links
                    if same_site(link.url, response.url) and looks_like_article(link.url)]
         yield from self._follow(response, Discovery(entries=entries), "page")
