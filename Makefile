@@ -1,29 +1,46 @@
 # The two commands of the README: `make demo` and `make test`.
+# Installs come from the lock files (exact versions and hashes); pyproject.toml keeps the
+# direct pins. `make lock` regenerates the locks after a pin changes.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean
+.PHONY: install install-test demo test lint bench lock clean
 
-$(BIN)/frwatch: pyproject.toml
+# Runtime only: what `frwatch demo`, `crawl`, `serve` … need.
+$(VENV)/.installed-runtime: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-install: $(BIN)/frwatch
+# Runtime plus the test and benchmark tools (pytest, selenium, aiosmtpd, …).
+$(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed-runtime
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	touch $@
+
+install: $(VENV)/.installed-runtime
+
+install-test: $(VENV)/.installed-test
 
 demo: install
 	$(BIN)/frwatch demo
 
-test: install
+test: install-test
 	$(BIN)/python -m pytest
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 
-bench: install
+bench: install-test
 	$(BIN)/python -m benchmarks.crawl
+
+lock:
+	$(BIN)/pip install --quiet pip-tools==7.6.2
+	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras \
+		--output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras \
+		--extra test --extra bench --output-file requirements-test.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

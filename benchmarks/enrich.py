@@ -34,9 +34,9 @@ from enrich.reprints import ReprintRule
 from enrich.run import Enricher, passage
 from frwatch.config import load_config, relocate
 from frwatch.db import open_db
+from frwatch.paths import DEMO_CONFIG, SEEDS_DIR
 
-DEMO_CONFIG = REPO / "seeds" / "demo" / "sources.yaml"
-CALIBRATION = REPO / "seeds" / "calibration.json"
+CALIBRATION = SEEDS_DIR / "calibration.json"
 
 
 # --- metrics --------------------------------------------------------------------------

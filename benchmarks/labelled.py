@@ -2,27 +2,28 @@
 
 It joins three sources: the demo web (crawled over HTTP into the store, labels in
 `seeds/demo/labels.json`), the extra labelled articles in `tests/labelled/articles.jsonl`
-(inserted as stored articles), and the real seed text from `../shared/seeds/` (inserted
+(inserted as stored articles), and, when FRWATCH_ORIGINAL_SEED names a copy, the real seed text (inserted
 as Business Insider's article, which must come out related and in the seed's cluster).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.zyte import SHARED_DATA
 from frwatch.db import article_id, open_db, utcnow
+from frwatch.paths import DEMO_WEB
 from frwatch.urls import canonicalize
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "seeds" / "demo"
 LABELLED = REPO / "tests" / "labelled" / "articles.jsonl"
-REAL_SEED = SHARED_DATA.parent / "seeds" / "amazon-rekognition-moratorium.txt"
+# The outlet's own text of the seed story is not shipped; FRWATCH_ORIGINAL_SEED may name a copy.
+REAL_SEED = Path(os.environ.get("FRWATCH_ORIGINAL_SEED", "/nonexistent"))
 REAL_SEED_URL = ("https://www.businessinsider.com/"
                  "amazon-rekognition-police-ban-facial-recognition-moratorium-2020-6")
 
@@ -46,7 +47,7 @@ def build_store(path: Path) -> dict[str, Label]:
     db = open_db(path)
     labels: dict[str, Label] = {}
     # Demo articles: stored under 127.0.0.1:<port>; match them by path.
-    demo = json.loads((DEMO / "labels.json").read_text(encoding="utf-8"))
+    demo = json.loads((DEMO_WEB / "labels.json").read_text(encoding="utf-8"))
     by_path = {}
     for row in db.query("select id, canonical_url from articles"):
         by_path[(row["canonical_url"].split("/", 3)[3])] = row["id"]

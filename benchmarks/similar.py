@@ -26,10 +26,10 @@ import yaml
 from benchmarks.labelled import build_store
 from frwatch.config import relocate
 from frwatch.db import article_id, open_db
-from frwatch.serve import DATASETTE_DIR, datasette_app
+from frwatch.paths import BROWSE_DIR, DEMO_CONFIG
+from frwatch.serve import datasette_app
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_CONFIG = REPO / "seeds" / "demo" / "sources.yaml"
 NOISE = 0.01  # per dimension; a copy's cosine to its original is about 0.98
 
 FULL_SCAN = """
@@ -110,7 +110,7 @@ def direct_sql(path: Path, sql: str, targets: list[str]) -> list[float]:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "frwatch_plugin_bench", DATASETTE_DIR / "plugins" / "frwatch_plugin.py")
+        "frwatch_plugin_bench", BROWSE_DIR / "plugins" / "frwatch_plugin.py")
     plugin = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(plugin)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -153,7 +153,7 @@ def main() -> None:
         cold, warm = asyncio.run(through_datasette(path, targets))
         print(f"Datasette more_like_this, first query (loads the vectors): {cold * 1000:.0f} ms")
         print(summary("Datasette more_like_this (JSON, in-process client)", warm))
-        metadata = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8"))
+        metadata = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))
         sql = metadata["databases"]["frwatch"]["queries"]["more_like_this"]["sql"]
         print(summary("same SQL, direct sqlite3", direct_sql(path, sql, targets)))
         print(summary("full scan with frwatch_similarity only",

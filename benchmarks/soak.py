@@ -50,10 +50,10 @@ import psutil
 from benchmarks.soakweb import Page, Receiver, SoakWeb
 from frwatch.config import relocate
 from frwatch.localweb import Fault, LocalWeb
+from frwatch.paths import DEMO_WEB as DEMO_DIR
 from frwatch.urls import canonicalize
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO_DIR = REPO / "seeds" / "demo"
 TIMEOUT = 5.0                         # crawl.timeout_seconds
 STALL = TIMEOUT + 3.0                 # a stalled page answers after the crawler gave up
 URL = re.compile(r"http://127\.\d+\.\d+\.\d+:\d+/[^\s)\]>\"'<]+")

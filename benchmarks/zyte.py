@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
 from statistics import mean
 
-SHARED_DATA = Path(os.environ.get("FRWATCH_SHARED_DATA",
-                                  Path(__file__).resolve().parents[2] / "shared" / "data"))
-BENCHMARK_DIR = SHARED_DATA / "zyte-article-benchmark"
+# The benchmark's pages and gold texts, copied into the repository with their licence.
+BENCHMARK_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "zyte-article-benchmark"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

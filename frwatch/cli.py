@@ -10,9 +10,8 @@ import click
 
 from frwatch.config import DEFAULT_CONFIG, Config, load_config, relocate
 from frwatch.errors import FrwatchError
+from frwatch.paths import DEMO_WEB
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEMO_WEB = REPO_ROOT / "seeds" / "demo"
 
 
 class _Command(click.Command):
@@ -44,6 +43,14 @@ def _options(func: Any) -> Any:
 def _load(config_path: Path, db_path: Path | None) -> tuple[Config, Path]:
     config = load_config(config_path)
     return config, (db_path or config.db_path)
+
+
+def _db_only(config_path: Path, db_path: Path | None) -> Path:
+    """The store for commands that only read it: `--db` alone is enough when the default
+    config is not there (an installed frwatch run from anywhere)."""
+    if db_path and config_path == DEFAULT_CONFIG and not config_path.is_file():
+        return db_path
+    return _load(config_path, db_path)[1]
 
 
 @click.group(cls=_Group)
@@ -219,7 +226,7 @@ def serve(config_path: Path, db_path: Path | None, host: str, port: int) -> None
     """
     from frwatch.serve import serve as serve_datasette
 
-    _, db = _load(config_path, db_path)
+    db = _db_only(config_path, db_path)
     click.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     serve_datasette(db, host=host, port=port)
 
@@ -261,8 +268,7 @@ def seeds_list(config_path: Path, db_path: Path | None) -> None:
     """List the seed stories in the store."""
     from frwatch.db import open_db
 
-    _, db_file = _load(config_path, db_path)
-    db = open_db(db_file)
+    db = open_db(_db_only(config_path, db_path))
     try:
         for row in db.query("select id, published, outlet, headline from seeds order by added"):
             click.echo(f"{row['id']}  {row['published'] or '-':<10}  {row['outlet'] or '-'}: "
@@ -285,7 +291,7 @@ def status(config_path: Path, db_path: Path | None, failure_count: int) -> None:
     """
     from frwatch.status import render_status
 
-    config, db = _load(config_path, db_path)
+    db = _db_only(config_path, db_path)
     if not db.exists():
         raise FrwatchError(f"{db}: no database yet (run `frwatch crawl` first)")
     click.echo(render_status(db, failure_count))

@@ -1,16 +1,13 @@
 """`frwatch serve`: Datasette on the store, with frwatch's metadata, templates and plugin.
 
 The database is always served as `/frwatch`, whatever its file is called, so that the
-metadata, stored queries, dashboards and templates under `datasette/` apply to it. It is
+metadata, stored queries, dashboards and templates in `frwatch/browse/` apply to it. It is
 opened as an ordinary (mutable) file: pages read the latest commit while a crawl writes.
 Nothing is writable through Datasette: no write plugin, no writable stored query.
-
-    python -m frwatch.serve --db data/demo.db --port 8001
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
@@ -20,8 +17,8 @@ from datasette.database import Database
 
 from frwatch.db import open_db
 from frwatch.errors import FrwatchError
+from frwatch.paths import BROWSE_DIR
 
-DATASETTE_DIR = Path(__file__).resolve().parent.parent / "datasette"
 DATABASE_NAME = "frwatch"
 
 logger = logging.getLogger(__name__)
@@ -33,9 +30,9 @@ def datasette_app(db_path: Path) -> Datasette:
     if not db_path.is_file():
         raise FrwatchError(f"{db_path}: no database yet (run `frwatch crawl` first)")
     open_db(db_path).close()  # bring the schema up to date; WAL mode
-    metadata = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8"))
-    ds = Datasette(metadata=metadata, template_dir=str(DATASETTE_DIR / "templates"),
-                   plugins_dir=str(DATASETTE_DIR / "plugins"))
+    metadata = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))
+    ds = Datasette(metadata=metadata, template_dir=str(BROWSE_DIR / "templates"),
+                   plugins_dir=str(BROWSE_DIR / "plugins"))
     ds.remove_database("_memory")  # added because no file was given to the constructor
     ds.add_database(Database(ds, path=str(db_path.resolve()), is_mutable=True),
                     name=DATABASE_NAME)
@@ -49,19 +46,3 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8001) -> None:
     app = datasette_app(db_path).app()
     logger.info("serving %s on http://%s:%d/", db_path, host, port)
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    args = parser.parse_args()
-    try:
-        serve(args.db, args.host, args.port)
-    except FrwatchError as exc:
-        raise SystemExit(f"Error: {exc}") from None
-
-
-if __name__ == "__main__":
-    main()

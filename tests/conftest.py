@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from benchmarks.labelled import build_store, copy_store
 from frwatch.config import relocate
 from frwatch.localweb import LocalWeb
+from frwatch.paths import DEMO_WEB
 
 REPO = Path(__file__).resolve().parent.parent
 # The same examples on every run, so that CI is repeatable; explore new ones with
@@ -23,9 +24,8 @@ settings.register_profile("ci", derandomize=True, deadline=None)
 settings.register_profile("explore", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-# Real pages and feeds published by others, kept beside the repository (see README).
-SHARED_DATA = Path(os.environ.get("FRWATCH_SHARED_DATA", REPO.parent / "shared" / "data"))
-DEMO_WEB = REPO / "seeds" / "demo"
+# Real pages and feeds published by others, with their licences (tests/data/README.md).
+TEST_DATA = REPO / "tests" / "data"
 TEST_WEBS = Path(__file__).resolve().parent / "web"
 
 

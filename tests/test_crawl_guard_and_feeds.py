@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from frwatch.localweb import LocalWeb
-from tests.conftest import REPO, SHARED_DATA, TEST_WEBS, Crawl
+from tests.conftest import REPO, TEST_DATA, TEST_WEBS, Crawl
 
 GUARDED = """
 topic: {name: Test topic}
@@ -49,12 +49,12 @@ crawl:
 
 @pytest.fixture
 def feeds_web():
-    with LocalWeb({"feeds": SHARED_DATA / "feeds"}) as web:
+    with LocalWeb({"feeds": TEST_DATA / "feeds"}) as web:
         yield web
 
 
 def test_real_feeds_crawled_broken_ones_recorded(feeds_web, tmp_path):
-    names = sorted(p.name for p in (SHARED_DATA / "feeds").iterdir()
+    names = sorted(p.name for p in (TEST_DATA / "feeds").iterdir()
                    if not p.name.startswith("LICENSE"))
     urls = ", ".join(f"http://feeds.demo/{name}" for name in names)
     crawl = Crawl(feeds_web, tmp_path, REAL_FEEDS.replace("FEEDS", urls))

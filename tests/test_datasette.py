@@ -15,10 +15,11 @@ from markupsafe import escape as markup_escape
 
 from benchmarks.labelled import copy_store
 from frwatch.db import open_db
-from frwatch.serve import DATASETTE_DIR, datasette_app
+from frwatch.paths import BROWSE_DIR
+from frwatch.serve import datasette_app
 from tests.browsing import HOSTILE_ID, browsing_store
 
-QUERIES = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8"))[
+QUERIES = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))[
     "databases"]["frwatch"]["queries"]
 
 
@@ -233,7 +234,7 @@ def test_stored_query_cells_link_to_pages(client):
 def test_dashboard_charts_have_data(client):
     html = client.get("/-/dashboards/coverage").text
     assert "Coverage over time" in html and "vega" in html
-    config = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))
     for chart in config["plugins"]["datasette-dashboards"]["coverage"]["charts"].values():
         response = client.get("/frwatch.json?" + _query(chart["query"]))
         assert response.status_code == 200 and response.json()["rows"], chart["title"]

@@ -8,9 +8,9 @@ import pytest
 
 from crawler.discovery import looks_like_article, parse_date, parse_feed, parse_sitemap
 from frwatch.urls import canonicalize
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 
-FEEDS = SHARED_DATA / "feeds"
+FEEDS = TEST_DATA / "feeds"
 
 
 @pytest.mark.parametrize("name, count, first_title", [
