@@ -13,7 +13,6 @@ from frwatch.errors import FrwatchError
 from frwatch.paths import DEMO_WEB
 
 
-
 class _Command(click.Command):
     """Prints a user's error as one line on stderr and exits 1, never a traceback."""
 

