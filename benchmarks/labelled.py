@@ -1,11 +1,11 @@
 """The labelled evaluation set for enrichment, as a store.
 
-It joins three sources: the demo web (crawled over HTTP into the store, labels in
-`seeds/demo/labels.json`), the extra labelled articles in `tests/labelled/articles.jsonl`
-(inserted as stored articles), and, when FRWATCH_ORIGINAL_SEED names a copy, the real seed text (inserted
-as Business Insider's article, which must come out related and in the seed's cluster).
+It joins the demo web (crawled over HTTP into the store, labels in
+`seeds/demo/labels.json`) and the shipped labelled set in `seeds/labelled/*.jsonl`
+(inserted as stored articles; see its README), and, when FRWATCH_ORIGINAL_SEED names a
+copy, the real seed text (inserted as Business Insider's article, which must come out
+related and in the seed's cluster). Borderline articles are stored but not scored.
 """
-
 from __future__ import annotations
 
 import json
@@ -16,12 +16,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from enrich.calibrate import shipped_examples
 from frwatch.db import article_id, open_db, utcnow
 from frwatch.paths import DEMO_WEB
 from frwatch.urls import canonicalize
 
 REPO = Path(__file__).resolve().parents[1]
-LABELLED = REPO / "tests" / "labelled" / "articles.jsonl"
 # The outlet's own text of the seed story is not shipped; FRWATCH_ORIGINAL_SEED may name a copy.
 REAL_SEED = Path(os.environ.get("FRWATCH_ORIGINAL_SEED", "/nonexistent"))
 REAL_SEED_URL = ("https://www.businessinsider.com/"
@@ -34,6 +34,8 @@ class Label:
     hard: bool              # a hard negative: shares words or companies with the topic
     story: str | None
     reprint_of: str | None  # article id of the original, for a syndicated copy
+    kind: str = ""          # ban, legal, … neg-device, … other (see seeds/labelled/README)
+    language: str = "en"
 
 
 def build_store(path: Path) -> dict[str, Label]:
@@ -60,22 +62,22 @@ def build_store(path: Path) -> dict[str, Label]:
             continue  # an AMP copy, stored as its canonical page
         labels[demo_ids[item["url"]]] = Label(
             item["label"] == "related", item["label"] == "hard-negative", item["story"],
-            demo_ids.get(item["reprint_of"]) if item.get("reprint_of") else None)
-    # The extra labelled articles.
-    lines = LABELLED.read_text(encoding="utf-8").splitlines() if LABELLED.is_file() else []
-    extra = [json.loads(line) for line in lines if line.strip()]
-    ids = {item["id"]: article_id(canonicalize(item["url"])) for item in extra}
+            demo_ids.get(item["reprint_of"]) if item.get("reprint_of") else None,
+            item["kind"], "en")
+    # The shipped labelled set (borderline articles are left out by shipped_examples).
+    extra = shipped_examples()
+    ids = {item.id: article_id(canonicalize(item.url)) for item in extra}
     rows = []
     for item in extra:
-        key = ids[item["id"]]
-        rows.append({"id": key, "url": item["url"], "canonical_url": canonicalize(item["url"]),
-                     "source": item["source"], "title": item["title"],
-                     "published": item["published"], "date_source": "page",
-                     "first_seen": utcnow(), "language": "en", "text": item["text"],
-                     "word_count": len(item["text"].split()), "discovered_via": "labelled"})
-        labels[key] = Label(item["label"] == "related", item["label"] == "hard-negative",
-                            item["story"], ids.get(item["reprint_of"]) if item.get(
-                                "reprint_of") else None)
+        key = ids[item.id]
+        rows.append({"id": key, "url": item.url, "canonical_url": canonicalize(item.url),
+                     "source": item.source, "title": item.title, "description": item.description,
+                     "published": item.published, "date_source": "page",
+                     "first_seen": utcnow(), "language": None, "text": item.text,
+                     "word_count": len(item.text.split()), "discovered_via": "labelled"})
+        labels[key] = Label(item.related, item.hard, item.story,
+                            ids.get(item.reprint_of) if item.reprint_of else None,
+                            item.kind, item.language or "en")
     # The real seed text, as its outlet published it.
     if REAL_SEED.is_file():
         key = article_id(canonicalize(REAL_SEED_URL))
@@ -86,7 +88,7 @@ def build_store(path: Path) -> dict[str, Label]:
                      "published": "2020-06-10", "date_source": "page", "first_seen": utcnow(),
                      "language": "en", "text": text, "word_count": len(text.split()),
                      "discovered_via": "labelled"})
-        labels[key] = Label(True, False, "amazon-moratorium", None)
+        labels[key] = Label(True, False, "amazon-moratorium", None, "vendor", "en")
     with db.atomic():
         db["articles"].insert_all(rows, pk="id")
     db.close()

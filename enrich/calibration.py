@@ -1,7 +1,9 @@
 """The fitted parameters of relevance, reprints and clusters, kept in a JSON file.
 
-`python -m benchmarks.enrich --calibrate` writes it from the labelled set; the values
-below are what it wrote last for the shipped topic, used when the file is missing.
+`frwatch calibrate` (or `python -m benchmarks.enrich --calibrate`) writes it from the
+labelled set and users' labels. A config names its file (`enrich.calibration`, default
+`calibration.json` beside the config); `default` means the one shipped with frwatch. A
+named file that is missing is an error, never a silent fallback.
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ from enrich.relevance import RelevanceModel
 from enrich.reprints import ReprintRule
 from frwatch.errors import FrwatchError
 
-DEFAULT_RELEVANCE = RelevanceModel(intercept=-4.0, seed_similarity=6.0,
-                                   similarity_x_mentions=4.0, similarity_x_lead=4.0,
-                                   threshold=0.5)
+# A hand-set starting point (raw, unstandardised features) for fitting from nothing.
+STARTING_RELEVANCE = RelevanceModel(intercept=-3.0, weights={
+    "term_title": 1.0, "term_lead": 1.0, "term_mentions": 1.0, "context_mentions": 0.3,
+    "term_x_context": 1.0, "against_mentions": -0.7, "topic_similarity": 2.0,
+    "topic_contrast": 4.0, "exemplar_similarity": 1.0, "foreign": 0.0, "headline_only": 0.0})
 
 
 @dataclass(frozen=True)
 class Calibration:
-    relevance: RelevanceModel = DEFAULT_RELEVANCE
+    relevance: RelevanceModel = STARTING_RELEVANCE
     reprints: ReprintRule = field(default_factory=ReprintRule)
     clusters: ClusterRule = field(default_factory=ClusterRule)
-    note: str = "built-in defaults"
+    note: str = "hand-set starting point"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -36,7 +40,9 @@ class Calibration:
 
 def load_calibration(path: Path) -> Calibration:
     if not path.is_file():
-        return Calibration()
+        raise FrwatchError(f"{path}: calibration file not found (set enrich.calibration to "
+                           "`default` for the one shipped with frwatch, or run `frwatch "
+                           "calibrate`)")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         return Calibration(

@@ -22,7 +22,14 @@ from sqlite_utils import Database
 from enrich.calibration import Calibration, load_calibration
 from enrich.clusters import Cluster, StoryClusterer, names
 from enrich.model import Embedder, ModelSpec, from_blob, load_embedder, to_blob
-from enrich.relevance import KeywordMatcher, gather, reason, score
+from enrich.relevance import (
+    Evidence,
+    Prototypes,
+    TopicVocabulary,
+    description_items,
+    gather,
+    reason,
+)
 from enrich.reprints import Groups, containment, shingles
 from frwatch.config import Config
 from frwatch.db import utcnow
@@ -58,9 +65,27 @@ def model_spec(config: Config) -> ModelSpec:
                      quantize=e.quantize)
 
 
-def passage(title: str | None, text: str) -> str:
-    """What the model reads of an article: headline and lead (the model truncates)."""
-    return f"{title}\n{text}" if title else text
+def passage(title: str | None, text: str, description: str | None = None) -> str:
+    """What the model reads of an article: headline and lead (the model truncates); for a
+    teaser page the description too, which is most of what there is."""
+    parts = [title, description, text] if description else [title, text]
+    return "\n".join(p for p in parts if p)
+
+
+def detect_language(title: str | None, text: str | None) -> str | None:
+    """The language of an article from its words (py3langid), when there are enough."""
+    sample = f"{title or ''}\n{(text or '')[:2000]}"
+    if len(sample.split()) < 8:
+        return None
+    import py3langid
+
+    return str(py3langid.classify(sample)[0])
+
+
+def usable(row: dict) -> bool:
+    """Enough to judge: article text, or a headline with a description (a teaser)."""
+    text = (row.get("text") or "").strip()
+    return len(text) >= MIN_TEXT_CHARS or bool(row.get("title") and row.get("description"))
 
 
 def story_day(row: dict) -> date:
@@ -76,7 +101,7 @@ class Enricher:
         self.spec = model_spec(config)
         self.embedder = embedder or load_embedder(self.spec)
         self.calibration = calibration or load_calibration(config.calibration_path)
-        self.matcher = KeywordMatcher(config.topic.keywords)
+        self.vocabulary = TopicVocabulary(config.topic)
         self.ignore_names = {w.lower() for k in config.topic.keywords for w in k.split()}
         self.progress = progress
         self.summary = EnrichSummary()
@@ -105,12 +130,42 @@ class Enricher:
         self.seeds = [s for s in seeds if s["id"] in stored]
         self.seed_matrix = (np.stack([stored[s["id"]] for s in self.seeds]) if self.seeds
                             else np.zeros((0, self.embedder.dimensions), dtype=np.float32))
+
+    def _load_prototypes(self, with_labels: bool = True) -> None:
+        """What meaning is measured against: the description's items, the seed stories
+        and the articles users labelled (needs the article vectors loaded)."""
+        related, unrelated = description_items(self.config.topic.description)
+        vectors = self.embedder.embed(related + unrelated)
+        labelled = {r["article_id"]: r for r in self.db.query(
+            "select c.article_id, c.verdict, a.title from current_labels c "
+            "join articles a on a.id = c.article_id order by c.article_id")}
+        self.labels = {key: row["verdict"] == "related" for key, row in labelled.items()}
+        mine = [k for k in labelled if k in self.index] if with_labels else []
+        liked = [k for k in mine if self.labels[k]]
+        disliked = [k for k in mine if not self.labels[k]]
+        dims = self.embedder.dimensions
+
+        def rows(keys: list[str]) -> np.ndarray:
+            return (self.matrix[[self.index[k] for k in keys]] if keys
+                    else np.zeros((0, dims), dtype=np.float32))
+
+        self.prototypes = Prototypes(
+            related=vectors[:len(related)], related_items=related,
+            unrelated=np.vstack([vectors[len(related):], rows(disliked)]),
+            unrelated_items=unrelated + [f"labelled unrelated: {labelled[k]['title']}"
+                                         for k in disliked],
+            exemplars=np.vstack([self.seed_matrix, rows(liked)]),
+            exemplar_titles=[f"seed: {s['headline']}" for s in self.seeds]
+            + [f"labelled related: {labelled[k]['title']}" for k in liked])
         digest = hashlib.sha256()
         for s in self.seeds:
             digest.update(s["id"].encode())
         digest.update(self.spec.key.encode())
         digest.update(self.calibration.signature().encode())
-        digest.update("\n".join(self.config.topic.keywords).encode())
+        digest.update(self.config.topic.model_dump_json(exclude={"base"}).encode())
+        digest.update(self.config.enrich.model_dump_json().encode())
+        for key in sorted(labelled):
+            digest.update(f"{key}={labelled[key]['verdict']}".encode())
         self.signature = digest.hexdigest()[:16]
 
     def _load_vectors(self) -> None:
@@ -144,6 +199,7 @@ class Enricher:
         started = time.perf_counter()
         self._load_seeds()
         self._load_vectors()
+        self._load_prototypes()
         self._load_clusters()
         self._load_reprint_groups()
         if self._state("relevance_signature") != self.signature:
@@ -170,29 +226,32 @@ class Enricher:
     def _rows(self, ids: list[str]) -> list[dict]:
         marks = ",".join("?" * len(ids))
         rows = {r["id"]: r for r in self.db.query(
-            f"select id, title, text, published, first_seen, cluster_id, duplicate_of, related "
-            f"from articles where id in ({marks})", ids)}
+            f"select id, title, description, text, language, published, first_seen, "
+            f"cluster_id, duplicate_of, related from articles where id in ({marks})", ids)}
         return [rows[i] for i in ids if i in rows]
 
     def _enrich_batch(self, ids: list[str]) -> None:
         now = utcnow()
         rows = self._rows(ids)
-        usable = [r for r in rows if r["text"] and len(r["text"].strip()) >= MIN_TEXT_CHARS]
+        judged = [r for r in rows if usable(r)]
         for row in rows:
-            if row not in usable:
+            if row not in judged:
                 self.db["articles"].update(row["id"], {
                     "enriched_at": now, "related": 0, "relevance": None,
                     "enrich_note": "skipped: no article text (extraction failed or empty)"})
                 self.summary.skipped += 1
-        if not usable:
+        if not judged:
             return
-        vectors = self.embedder.embed([passage(r["title"], r["text"]) for r in usable],
+        for row in judged:
+            if not row["language"]:
+                row["language"] = detect_language(row["title"], row["text"])
+        vectors = self.embedder.embed([self._passage(r) for r in judged],
                                       batch_size=self.config.enrich.batch_size)
         self.db["embeddings"].upsert_all(
             [{"article_id": r["id"], "model": self.spec.key, "vector": to_blob(v)}
-             for r, v in zip(usable, vectors, strict=True)], pk=("article_id", "model"))
+             for r, v in zip(judged, vectors, strict=True)], pk=("article_id", "model"))
         fresh = []
-        for row, vector in zip(usable, vectors, strict=True):
+        for row, vector in zip(judged, vectors, strict=True):
             if row["id"] in self.index:  # re-embedded: same row, new vector
                 self.matrix[self.index[row["id"]]] = vector
             else:
@@ -201,28 +260,56 @@ class Enricher:
                 fresh.append(vector)
         if fresh:  # one copy of the matrix per batch, not per article
             self.matrix = np.vstack([self.matrix, np.stack(fresh)])
-        self.summary.embedded += len(usable)
-        for row, vector in zip(usable, vectors, strict=True):
+        self.summary.embedded += len(judged)
+        for row, vector in zip(judged, vectors, strict=True):
             update = self._relevance(row, vector)
             row.update(update)
             self.db["articles"].update(row["id"], {**update, "enriched_at": now,
-                                                   "enrich_note": None})
-        self._link_reprints(usable, vectors)
-        self._cluster([r for r in usable if r["related"] and r["cluster_id"] is None])
+                                                   "enrich_note": None,
+                                                   "language": row["language"]})
+        self._link_reprints(judged, vectors)
+        self._cluster([r for r in judged if r["related"] and r["cluster_id"] is None])
+
+    def _passage(self, row: dict) -> str:
+        headline_only = len((row["text"] or "").split()) < self.config.enrich.headline_only_words
+        return passage(row["title"], row["text"] or "",
+                       row["description"] if headline_only else None)
+
+    def example_features(self, examples: list) -> list[dict[str, float]]:
+        """Features of labelled examples (enrich.calibrate.Example) as this enricher would
+        judge them, against the topic and seeds only: an article a user labelled must not
+        be measured against itself."""
+        from enrich.calibrate import feature_rows
+
+        self._load_seeds()
+        self._load_vectors()
+        self._load_prototypes(with_labels=False)
+        rows = [{"title": e.title, "text": e.text, "description": e.description}
+                for e in examples]
+        vectors = self.embedder.embed([self._passage(r) for r in rows],
+                                      batch_size=self.config.enrich.batch_size)
+        return feature_rows(examples, vectors, self.evidence)
+
+    def evidence(self, row: dict, vector: np.ndarray) -> Evidence:
+        e = self.config.enrich
+        return gather(row["title"], row["text"] or "", row["description"], row["language"],
+                      vector, self.vocabulary, self.prototypes, e.model_languages,
+                      e.headline_only_words)
 
     def _relevance(self, row: dict, vector: np.ndarray) -> dict[str, Any]:
-        similarity, headline = 0.0, None
-        if len(self.seeds):
-            sims = self.seed_matrix @ vector
-            best = int(np.argmax(sims))
-            similarity, headline = float(sims[best]), self.seeds[best]["headline"]
-        evidence = gather(row["title"], row["text"] or "", similarity, headline, self.matcher)
-        relevance = score(evidence, self.calibration.relevance)
-        related = relevance >= self.calibration.relevance.threshold
+        model = self.calibration.relevance
+        evidence = self.evidence(row, vector)
+        relevance = model.score(evidence.features())
+        related = relevance >= model.threshold
+        why = reason(evidence, model, relevance, related)
+        if row["id"] in self.labels:  # a user's label decides; the model's view is kept
+            related = self.labels[row["id"]]
+            why = f"labelled {'related' if related else 'unrelated'} by a user; model: {why}"
         if related:
             self.summary.related += 1
         return {"relevance": round(relevance, 4), "related": int(related),
-                "relevance_reason": reason(evidence, relevance, related)}
+                "relevance_reason": why,
+                "judged_on": "headline" if evidence.headline_only else "text"}
 
     def _rescore_all(self) -> None:
         """Seeds, keywords or calibration changed: every stored score follows."""

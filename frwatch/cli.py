@@ -124,6 +124,66 @@ def run_enrich(config: Config, db_path: Path, progress: bool = False):
 
 @cli.command()
 @_options
+@click.argument("article")
+@click.argument("verdict", metavar="related|unrelated")
+@click.option("--note", help="Why, for whoever reads the label later.")
+@click.option("--by", "by", help="Who labels (default: the user name).")
+def label(config_path: Path, db_path: Path | None, article: str, verdict: str,
+          note: str | None, by: str | None) -> None:
+    """Label an article (its id or URL) related or unrelated. Its verdict follows the
+    label at once; the next `enrich` and `calibrate` learn from it.
+
+    Example:
+
+    \b
+        frwatch label 3f2a9c0d1e4b5a67 unrelated --note "phone review"
+    """
+    from frwatch.db import open_db
+    from frwatch.labels import add_label
+
+    db = open_db(_db_only(config_path, db_path))
+    try:
+        found = add_label(db, article, verdict, note, by)
+    finally:
+        db.close()
+    click.echo(f"Labelled {found['id']} {verdict}: {found['title']}")
+
+
+@cli.command()
+@_options
+@click.option("--force", is_flag=True, help="Write the calibration even if it is worse.")
+def calibrate(config_path: Path, db_path: Path | None, force: bool) -> None:
+    """Refit relevance on the shipped labelled set plus your labels; print the
+    cross-validated precision and recall before and after; write the config's calibration
+    file only if the refit is not worse (or with --force). The next `enrich` rescores.
+
+    Example:
+
+    \b
+        frwatch calibrate --config seeds/sources.yaml
+    """
+    from enrich.calibrate import calibrate_store
+    from frwatch.db import open_db
+
+    config, db_file = _load(config_path, db_path)
+    if config.enrich.calibration == "default":
+        raise FrwatchError(f"{config.path}: enrich.calibration is `default` (the file shipped "
+                           "with frwatch); name a file of your own to calibrate into")
+    db = open_db(db_file)
+    try:
+        result = calibrate_store(db, config, force=force,
+                                 progress=lambda line: click.echo(line, err=True))
+    finally:
+        db.close()
+    for line in result.lines():
+        click.echo(line)
+    if not result.written:
+        raise FrwatchError("calibration not written: the refit is worse than the current "
+                           "one (use --force to write it anyway)")
+
+
+@cli.command()
+@_options
 @click.option("--backfill", is_flag=True,
               help="On a channel's first run, send what is already stored too.")
 def alert(config_path: Path, db_path: Path | None, backfill: bool) -> None:

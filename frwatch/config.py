@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from frwatch.errors import FrwatchError
+from frwatch.paths import SEEDS_DIR
 
 DEFAULT_CONFIG = Path("seeds/sources.yaml")
 DEFAULT_DB = Path("data/frwatch.db")
@@ -89,7 +90,9 @@ class Enrich(_Strict):
     quantize: bool = True             # int8 dynamic quantisation of the Linear layers
     batch_size: Annotated[int, Field(ge=1, le=1024)] = 32          # texts per model call
     commit_every: Annotated[int, Field(ge=1, le=100_000)] = 256    # articles per transaction
-    calibration: str | None = None    # default: calibration.json beside this file
+    # The fitted parameters: a path, or `default` for the file shipped with frwatch;
+    # unset: calibration.json beside this config.
+    calibration: str | None = None
 
 
 class Alert(_Strict):
@@ -143,6 +146,8 @@ class Config(_Strict):
 
     @property
     def calibration_path(self) -> Path:
+        if self.enrich.calibration == "default":
+            return SEEDS_DIR / "calibration.json"
         return self.resolve(self.enrich.calibration or "calibration.json")
 
     @property
@@ -225,8 +230,9 @@ def relocate(text: str, base: Path, **overrides: Any) -> str:
     if raw.get("db"):
         raw["db"] = str((base / raw["db"]).resolve())
     enrich = raw.get("enrich") or {}
-    enrich["calibration"] = str((base / (enrich.get("calibration") or "calibration.json"))
-                                .resolve())
+    if enrich.get("calibration") != "default":
+        enrich["calibration"] = str((base / (enrich.get("calibration") or "calibration.json"))
+                                    .resolve())
     raw["enrich"] = enrich
     raw.update(overrides)
     return yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)

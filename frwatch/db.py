@@ -129,6 +129,22 @@ def m004_skipped_failing(db: Database) -> None:
     db["crawl_runs"].add_column("skipped_failing", int)
 
 
+@migrations()
+def m005_labels(db: Database) -> None:
+    # Users' relevance labels (`frwatch label`); every label is kept, the latest wins.
+    db["labels"].create(
+        {"id": int, "article_id": str, "verdict": str, "note": str, "labelled_at": str,
+         "labelled_by": str},
+        pk="id", foreign_keys=[("article_id", "articles", "id")])
+    db["labels"].create_index(["article_id"])
+    db.create_view("current_labels", """
+        select l.article_id, l.verdict, l.note, l.labelled_at, l.labelled_by
+        from labels l
+        where l.id = (select max(id) from labels where article_id = l.article_id)""")
+    # What the verdict was judged on: `text`, or `headline` for a teaser or paywall stub.
+    db["articles"].add_column("judged_on", str)
+
+
 def utcnow() -> str:
     """Now, as ISO 8601 UTC to the second: the one timestamp format of the store."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from benchmarks.enrich import evaluate
+from frwatch.config import load_config
 from frwatch.db import open_db
 from frwatch.localweb import LocalWeb
 from tests.conftest import DEMO_WEB, run_cli
@@ -28,7 +29,7 @@ def rows(db_path, sql, params=()):
 def test_quality_on_the_labelled_set(store):
     db, config, labels = store
     enrich(config, db)
-    m = evaluate(db, labels, json_keywords(config))
+    m = evaluate(db, labels, load_config(config))
     precision, recall, _ = m["relevance"]
     assert precision >= 0.95 and recall >= 0.95, m
     assert m["hard_negatives_wrong"] < m["baseline_hard_negatives_wrong"], m
@@ -36,12 +37,6 @@ def test_quality_on_the_labelled_set(store):
     assert (reprint_precision, reprint_recall) == (1.0, 1.0), m
     assert m["clusters"][2] >= 0.9, m
     assert m["seed_cluster_holds_moratorium"], m
-
-
-def json_keywords(config):
-    from frwatch.config import load_config
-
-    return load_config(config).topic.keywords
 
 
 def test_second_run_does_no_work(store):
