@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+
+from crawler.store import describe_write_error
 
 COUNTS = {
     "requests": "downloader/request_count",
@@ -40,9 +44,20 @@ class CrawlRunRecorder:
         store = getattr(spider, "store", None)
         if store is None:
             return
-        spider.save_listings(finished=reason == "finished")
         stats = self.crawler.stats
+        if store.fatal_error:  # a failed write, noted by a callback: stop saying "finished"
+            stats.set_value("frwatch/store_error", store.fatal_error)
+            reason = "store_error"
         counts = {column: stats.get_value(key, 0) for column, key in COUNTS.items()}
         counts["seconds"] = stats.get_value("elapsed_time_seconds")
-        store.finish_run(reason, counts)
-        store.close()
+        try:
+            # Validators only for a crawl that finished: after a store error every
+            # listing is read in full next time, so nothing stays behind a 304.
+            spider.save_listings(finished=reason == "finished")
+            store.finish_run(reason, counts)
+        except (sqlite3.Error, OSError) as exc:
+            if not store.fatal_error:
+                stats.set_value("frwatch/store_error",
+                                f"{describe_write_error(exc)[0]} writing {store.path}")
+        finally:
+            store.close()

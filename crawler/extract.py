@@ -6,11 +6,13 @@ while the Scrapy reactor keeps fetching; it imports nothing from Scrapy.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
@@ -47,6 +49,162 @@ def _canonical_of(tree: Any, base_url: str) -> str | None:
     return None
 
 
+NOT_AN_ARTICLE = "not an article"
+ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle",
+                 "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle",
+                 "blogposting", "liveblogposting", "report", "scholarlyarticle",
+                 "techarticle", "socialmediaposting"}
+NOT_ARTICLE_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage",
+                     "videoobject", "videogallery", "imagegallery", "aboutpage", "contactpage"}
+# A page that says it is not an article, with less text than this, is not stored.
+MIN_WORDS_UNMARKED = 300
+# A page that says nothing (no og:type, no JSON-LD type) is an article unless it is
+# short or lists other pages under linked headings (8 of 181 real pages say nothing).
+MIN_WORDS_BARE = 50
+MAX_LINKED_HEADINGS_BARE = 4
+_WORD = re.compile(r"\w+")
+_SEPARATORS = re.compile(r"\s+[|–—:·•»/\\-]{1,2}\s+")
+_DATE_PART = re.compile(r"^(\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d\d-\d\d|"
+                        r"\d{1,2}\.? \w+ \d{4}|\w+ \d{1,2},? \d{4})$")
+
+
+def _json_ld(tree: Any) -> list[dict]:
+    """The JSON-LD objects of a page, `@graph` flattened."""
+    found: list[dict] = []
+    for script in tree.iterfind(".//script[@type]"):
+        if "ld+json" not in script.get("type", "").lower() or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                found.append(item)
+                stack.extend(x for x in item.get("@graph", []) if isinstance(x, dict))
+            elif isinstance(item, list):
+                stack.extend(item)
+    return found
+
+
+def _types(item: dict) -> set[str]:
+    kind = item.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).lower() for k in kinds if k}
+
+
+def _meta(tree: Any, name: str) -> str | None:
+    for meta in tree.iterfind(".//meta[@content]"):
+        if name in (meta.get("property", "").lower(), meta.get("name", "").lower()):
+            value = (meta.get("content") or "").strip()
+            if value:
+                return value
+    return None
+
+
+def page_kind(tree: Any) -> tuple[bool | None, str]:
+    """Whether the page says it is an article (True), says it is something else (False),
+    or says nothing (None); and what it said, for the failure reason."""
+    og_type = (_meta(tree, "og:type") or "").lower()
+    types: set[str] = set().union(*(_types(item) for item in _json_ld(tree)))
+    if types & ARTICLE_TYPES or og_type == "article":
+        return True, og_type or ", ".join(sorted(types & ARTICLE_TYPES))
+    said = [f"og:type {og_type}"] if og_type else []
+    said += [f"JSON-LD {t}" for t in sorted(types & NOT_ARTICLE_TYPES)]
+    if og_type.startswith(("video", "profile", "music", "book")) or types & NOT_ARTICLE_TYPES:
+        return False, ", ".join(said)
+    if og_type == "website":
+        return False, ", ".join(said)
+    return None, ""
+
+
+def _headlines(tree: Any) -> list[str]:
+    """The page's own headline candidates, best first: JSON-LD `headline` of an article,
+    og:title (or twitter:title), the first h1."""
+    found = [item["headline"] for item in _json_ld(tree)
+             if _types(item) & ARTICLE_TYPES and isinstance(item.get("headline"), str)]
+    found += [v for v in (_meta(tree, "og:title"), _meta(tree, "twitter:title")) if v]
+    h1 = tree.find(".//h1")
+    if h1 is not None:
+        found.append("".join(h1.itertext()))
+    return [t for t in (" ".join(f.split()) for f in found) if 3 <= len(t) <= 300]
+
+
+def choose_title(candidates: list[str], html_title: str | None, sitename: str | None,
+                 url: str) -> str | None:
+    """The first candidate that is a headline of this page: not the site's name, and
+    sharing most of its words with the `<title>` when there is one (an h1 or og:title
+    can belong to a promo box or to the site)."""
+    page_words = set(_WORD.findall((html_title or "").lower()))
+    for candidate in candidates:
+        cleaned = clean_title(candidate, sitename, url)
+        if not cleaned or _squeeze(cleaned) in _site_words(sitename, url):
+            continue
+        words = set(_WORD.findall(cleaned.lower()))
+        if not page_words or not words or len(words & page_words) >= 0.5 * len(words):
+            return cleaned
+    return clean_title(html_title, sitename, url)
+
+
+def _squeeze(text: str) -> str:
+    """Lower-case letters and digits only, umlauts and accents folded (Börsen → boersen)."""
+    text = text.lower()
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, plain)
+    folded = unicodedata.normalize("NFKD", text)
+    return re.sub(r"\W+", "", "".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def _site_words(sitename: str | None, url: str) -> set[str]:
+    names = set()
+    if sitename:
+        names.add(_squeeze(sitename))
+    host = urlsplit(url).hostname or ""
+    parts = [p for p in host.split(".") if p not in ("www", "m", "amp", "edition", "news")]
+    if parts:
+        names.add(_squeeze(parts[0]))
+        if len(parts) > 2:
+            names.add(_squeeze("".join(parts[:-1])))
+    return {n for n in names if n}
+
+
+def clean_title(title: str | None, sitename: str | None, url: str) -> str | None:
+    """A headline without the site's name or a date around it: "Police face curbs -
+    Seznam Zprávy" → "Police face curbs"; "… – DW – 28.04.2023" → "…"."""
+    if not title:
+        return None
+    title = " ".join(title.split())
+    names = _site_words(sitename, url)
+
+    def decoration(part: str) -> bool:
+        squeezed = _squeeze(part)
+        if not squeezed:
+            return True
+        if _DATE_PART.match(part.strip()):
+            return True
+        return any(squeezed == n or (len(n) >= 4 and (squeezed.startswith(n) or
+                                                        n.startswith(squeezed)))
+                   for n in names)
+
+    head, colon, rest = title.partition(": ")
+    if colon and rest and decoration(head):  # "The Verge: Amazon bans police"
+        title = rest
+    parts = _SEPARATORS.split(title)
+    while len(parts) > 1 and decoration(parts[-1]):
+        parts.pop()
+    while len(parts) > 1 and decoration(parts[0]):
+        parts.pop(0)
+    cleaned = " - ".join(parts) if len(parts) > 1 else parts[0]
+    # Keep the original separators inside the headline itself.
+    if len(parts) > 1:
+        start = title.find(parts[0])
+        end = title.rfind(parts[-1]) + len(parts[-1])
+        cleaned = title[start:end] if start >= 0 and end > start else cleaned
+    return cleaned.strip() or title
+
+
 def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[str, Any]:
     """Extract text and metadata from one article page.
 
@@ -61,6 +219,9 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         return result
     result["language"] = _lang_of(tree)
     result["rel_canonical"] = _canonical_of(tree, url)
+    is_article, said = page_kind(tree)
+    headlines = _headlines(tree)
+    html_title = " ".join((tree.findtext(".//title") or "").split()) or None
     today = datetime.now(UTC).date()
     # Conservative dates: no guessing from footers or free text (a copyright year is
     # not a publication date), never later than tomorrow.
@@ -89,8 +250,11 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         return result
     text = (doc.text or "").strip()
     published = doc.date if plausible_date(doc.date) else None
+    sitename = (doc.sitename or "").strip() or _meta(tree, "og:site_name")
     result.update(
-        title=(doc.title or "").strip() or None,
+        title=choose_title(headlines + ([doc.title] if doc.title else []), html_title,
+                           sitename, url),
+        html_title=html_title,
         author=(doc.author or "").strip() or None,
         published=published,
         date_source="page" if published else None,
@@ -103,7 +267,20 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         result["language"] = doc.language
     if len(text) < MIN_CHARS:
         result["error"] = f"empty extraction ({len(text)} characters of text)"
+    elif is_article is False and result["word_count"] < MIN_WORDS_UNMARKED:
+        result["error"] = f"not an article ({said}; {result['word_count']} words of text)"
+    elif is_article is None and (result["word_count"] < MIN_WORDS_BARE
+                                 or _linked_headings(tree) >= MAX_LINKED_HEADINGS_BARE):
+        result["error"] = (f"not an article (no article markup; {result['word_count']} words, "
+                           f"{_linked_headings(tree)} linked headings)")
     return result
+
+
+def _linked_headings(tree: Any) -> int:
+    """Headings that are links: a listing of other pages, not an article."""
+    return sum(1 for h in tree.iter("h2", "h3", "h4")
+               if h.find(".//a") is not None or (h.getparent() is not None
+                                                  and h.getparent().tag == "a"))
 
 
 def plausible_date(value: str | None) -> bool:

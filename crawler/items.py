@@ -18,4 +18,5 @@ class ArticlePage:
     hint_published: str | None = None   # date from the feed or sitemap entry
     hint_date_source: str | None = None
     hint_title: str | None = None
+    listing: str | None = None          # the feed, sitemap or section page that listed it
     extracted: dict[str, Any] = field(default_factory=dict)

@@ -11,21 +11,28 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError
 from scrapy.http import Response
+from twisted.internet.error import DNSLookupError
 
+from crawler.resolver import (
+    PrivateAddressBlocked,
+    blocked,
+    guarded_resolver_installed,
+    refusal_for,
+)
 from frwatch.urls import is_private_address
 
 
-class PrivateAddressBlocked(IgnoreRequest):
-    """The request's host is, or resolves to, a private, loopback or link-local address."""
-
-
 class PrivateAddressGuard:
-    """Refuses requests to non-public addresses unless FRWATCH_ALLOW_PRIVATE_ADDRESSES.
+    """Refuses requests to non-public IP literals unless FRWATCH_ALLOW_PRIVATE_ADDRESSES.
 
-    Host names are resolved first, so a public-looking name that points at 127.0.0.1 is
-    refused too; redirects pass through here again, so they cannot lead around it.
+    Host names are checked where they are connected to, by `crawler.resolver.
+    GuardedResolver` (the address checked is the address used: no DNS rebinding); IP
+    literals never reach a resolver, so they are checked here, before robots.txt.
+    Redirects pass through here and through the resolver again, so they cannot lead
+    around either. Should the guarded resolver not be installed (TWISTED_DNS_RESOLVER
+    changed, no reactor), host names are refused: the guard fails closed.
     """
 
     def __init__(self, allow: bool):
@@ -39,19 +46,35 @@ class PrivateAddressGuard:
         if self.allow:
             return None
         host = urlsplit(request.url).hostname or ""
+        if not host:  # Twisted would connect to 0.0.0.0, this machine
+            raise PrivateAddressBlocked(f"private address blocked: no host in {request.url}")
         try:
-            addresses = [ipaddress.ip_address(host.strip("[]")).compressed]
-        except ValueError:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-            except (OSError, UnicodeError):
-                return None  # the download itself will report the DNS failure
-            addresses = [info[4][0] for info in infos]
-        blocked = [a for a in addresses if is_private_address(a)]
-        if blocked:
+            private = is_private_address(host)
+        except ValueError:  # a host name: the resolver decides
+            if guarded_resolver_installed():
+                return None
             raise PrivateAddressBlocked(
-                f"private address blocked: {host} is {blocked[0]} "
-                "(set crawl.allow_private_addresses to allow)")
+                f"private address blocked: {host} cannot be checked, the guarded "
+                "resolver is not installed (TWISTED_DNS_RESOLVER)") from None
+        if private:
+            raise blocked(host, ipaddress.ip_address(host.split("%", 1)[0]).compressed)
+        return None
+
+
+class PrivateAddressRefusals:
+    """Names the guarded resolver's refusals (crawler/resolver.py).
+
+    Twisted reports a refused answer as a failed lookup, which RetryMiddleware would
+    retry and the store would record as "DNS lookup failed". Placed after it in the
+    chain (a higher number: exceptions travel from the downloader outwards), this turns
+    the failure back into PrivateAddressBlocked, which is neither retried nor hidden.
+    """
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, (CannotResolveHostError, DNSLookupError)):
+            refusal = refusal_for(urlsplit(request.url).hostname or "")
+            if refusal is not None:
+                raise refusal from exception
         return None
 
 

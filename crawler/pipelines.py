@@ -13,8 +13,10 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.extract import extract_article, plausible_date
+from crawler.extract import NOT_AN_ARTICLE, extract_article, plausible_date
 from crawler.items import ArticlePage
+from crawler.lifeline import die_with_parent
+from crawler.store import StoreWriteError
 from frwatch.urls import canonicalize, same_site
 
 logger = logging.getLogger(__name__)
@@ -37,8 +39,9 @@ class ExtractPipeline:
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: workers do not inherit the reactor, its threads or open sockets.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.extract"])
-        return ProcessPoolExecutor(self.workers, mp_context=context)
+        context.set_forkserver_preload(["crawler.lifeline_forkserver", "crawler.extract"])
+        return ProcessPoolExecutor(self.workers, mp_context=context,
+                                   initializer=die_with_parent)
 
     def open_spider(self) -> None:
         self.pool = self._new_pool()
@@ -63,8 +66,13 @@ class ExtractPipeline:
         error = item.extracted.get("error")
         if error:
             spider = self.crawler.spider
-            spider._fail(item.url, {"source": item.source, "kind": "article",
-                                    "frwatch_url": item.requested_url}, error, 200)
+            if error.startswith(NOT_AN_ARTICLE):  # the page says what it is: no failure
+                spider.store.record_skipped(item.requested_url, item.source, error,
+                                            item.discovered_via, item.listing or "")
+                self.crawler.stats.inc_value("frwatch/skipped_not_article")
+            else:
+                spider._fail(item.url, {"source": item.source, "kind": "article",
+                                        "frwatch_url": item.requested_url}, error, 200)
             raise DropItem(f"{error}: {item.url}")
         return item
 
@@ -96,6 +104,7 @@ class StorePipeline:
             "source": item.source,
             "discovered_via": item.discovered_via,
             "title": found.get("title") or item.hint_title,
+            "html_title": found.get("html_title"),
             "author": found.get("author"),
             "published": published,
             "date_source": date_source,
@@ -105,8 +114,16 @@ class StorePipeline:
             "text": found.get("text"),
             "word_count": found.get("word_count"),
         }
-        store = self.crawler.spider.store
-        is_new = store.save_article(record, [item.requested_url, item.url])
+        spider = self.crawler.spider
+        store = spider.store
+        try:
+            is_new = store.save_article(record, [item.requested_url, item.url])
+        except StoreWriteError as exc:
+            item.extracted = {}  # the drop is logged with the item: no article text
+            spider._fail(item.url, {"source": item.source, "kind": "article",
+                                    "frwatch_url": item.requested_url},
+                         f"not stored: {exc.reason}", None)  # stops the crawl if fatal
+            raise DropItem(f"not stored: {exc.reason}") from None
         counter = "frwatch/articles_new" if is_new else "frwatch/articles_updated"
         self.crawler.stats.inc_value(counter)
         return item

@@ -49,13 +49,23 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
+# The private-address guard for host names: the resolver the downloader connects with
+# refuses non-public answers (crawler/resolver.py). Its switch is the config's
+# crawl.allow_private_addresses, or FRWATCH_ALLOW_PRIVATE_ADDRESSES if given (-s); that
+# setting is deliberately not defined here, so that the config decides by default.
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19 starts a remote-control server (Python over a token) with every crawl:
+# nothing here needs one.
+REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.FollowEveryRedirect": 600,
-    # Before robots.txt (100) so that not even robots.txt is fetched from a private host.
+    # IP literals; before robots.txt (100) so that not even robots.txt is asked for.
     "crawler.middlewares.PrivateAddressGuard": 50,
+    # Host names: the resolver's refusals, named before RetryMiddleware (550) sees them.
+    "crawler.middlewares.PrivateAddressRefusals": 580,
     "crawler.middlewares.RetryBackoff": 560,
 }
 ITEM_PIPELINES = {

@@ -4,17 +4,57 @@ failures and crawl runs. One instance per crawl, used from the reactor thread on
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from frwatch.db import article_id, open_db, utcnow
 from frwatch.urls import canonicalize
 
+# SQLite result codes (the primary code, low byte) that mean the store cannot take
+# writes at all: the crawl stops rather than fetch pages it cannot keep.
+_FATAL_CODES = {8: "database is read-only", 10: "I/O error", 13: "disk full",
+                14: "cannot open the database file"}
+_FATAL_ERRNOS = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
+                 errno.EFBIG: "file too large", errno.EIO: "I/O error",
+                 errno.EROFS: "read-only filesystem"}
+
+
+class StoreWriteError(Exception):
+    """A write to the store failed; `fatal` when no further write can succeed."""
+
+    def __init__(self, reason: str, fatal: bool):
+        super().__init__(reason)
+        self.reason = reason
+        self.fatal = fatal
+
+
+def describe_write_error(exc: BaseException) -> tuple[str, bool]:
+    """A short reason (never the data) and whether the store is unusable for writes."""
+    if isinstance(exc, sqlite3.Error):
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        if code in _FATAL_CODES:
+            return _FATAL_CODES[code], True
+        return f"database error: {str(exc).splitlines()[0][:200]}", False
+    if isinstance(exc, OSError) and exc.errno in _FATAL_ERRNOS:
+        return _FATAL_ERRNOS[exc.errno], True
+    return f"{type(exc).__name__}: {str(exc)[:200]}", False
+
 
 class CrawlStore:
     def __init__(self, path: str | Path):
+        self.path = Path(path)
         self.db = open_db(path)
         self.run_id: int | None = None
+        # Set when a write failed for good (disk full, I/O error): "disk full writing …".
+        self.fatal_error: str | None = None
+
+    def _write_failed(self, exc: BaseException) -> StoreWriteError:
+        reason, fatal = describe_write_error(exc)
+        if fatal and self.fatal_error is None:
+            self.fatal_error = f"{reason} writing {self.path}"
+        return StoreWriteError(reason, fatal)
 
     def close(self) -> None:
         self.db.close()
@@ -38,6 +78,13 @@ class CrawlStore:
     def is_known(self, url: str) -> bool:
         """True when an article was already stored under this (canonical) URL."""
         row = self.db.execute("select 1 from article_urls where url = ?", [url]).fetchone()
+        return row is not None
+
+    def is_not_article(self, url: str) -> bool:
+        """True when the page at `url` said it is not an article (a tag, section or video
+        page); delete its `skipped` row to have it fetched again."""
+        row = self.db.execute("select 1 from skipped where url = ? and reason like "
+                              "'not an article%'", [url]).fetchone()
         return row is not None
 
     def feed_validators(self, url: str) -> dict[str, str]:
@@ -69,10 +116,25 @@ class CrawlStore:
     # --- results ----------------------------------------------------------------------
     def record_failure(self, url: str, source: str | None, kind: str, reason: str,
                        status: int | None = None) -> None:
-        self.db["failures"].insert({
-            "url": url, "run_id": self.run_id, "source": source, "kind": kind,
-            "reason": reason, "status": status, "at": utcnow(),
-        })
+        """Record a failed URL; a store that cannot take it is noted in `fatal_error`
+        (the crawl then stops), never raised into the crawl's callbacks."""
+        try:
+            self.db["failures"].insert({
+                "url": url, "run_id": self.run_id, "source": source, "kind": kind,
+                "reason": reason, "status": status, "at": utcnow(),
+            })
+        except (sqlite3.Error, OSError) as exc:
+            self._write_failed(exc)
+
+    def record_skipped(self, url: str, source: str | None, reason: str, via: str,
+                       listing: str) -> None:
+        """A listed URL not fetched, and why; one row per URL, the latest reason."""
+        try:
+            self.db["skipped"].upsert({"url": url, "source": source, "reason": reason,
+                                       "via": via, "listing": listing,
+                                       "run_id": self.run_id, "at": utcnow()}, pk="url")
+        except (sqlite3.Error, OSError) as exc:
+            self._write_failed(exc)
 
     def save_article(self, record: dict[str, Any], urls: list[str]) -> bool:
         """Insert or update one article; returns True when it is new.
@@ -80,6 +142,12 @@ class CrawlStore:
         `first_seen` is kept from the first time; every URL in `urls` is remembered so
         that later runs do not fetch the article again.
         """
+        try:
+            return self._save_article(record, urls)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._write_failed(exc) from None
+
+    def _save_article(self, record: dict[str, Any], urls: list[str]) -> bool:
         canonical = record["canonical_url"]
         key = article_id(canonical)
         now = utcnow()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,30 @@ def _options(func: Any) -> Any:
     return func
 
 
+def _wait_option(func: Any) -> Any:
+    return click.option(
+        "--wait", type=click.FloatRange(0, 86400), default=0, show_default=True,
+        metavar="SECONDS", help="If another frwatch writer holds the store, wait up to "
+        "this long for it (0: say so and exit 0 at once).")(func)
+
+
+@contextlib.contextmanager
+def _writer(db: Path, wait: float) -> Iterator[None]:
+    """Every command that writes the store holds `<db>.lock` while it does; a second
+    writer waits up to `wait` seconds, then says so and exits 0 (cron runs overlap)."""
+    from frwatch.lock import RunLock, RunLocked
+
+    try:
+        lock = RunLock(db, wait=wait).__enter__()
+    except RunLocked as exc:
+        click.echo(f"frwatch: {exc}", err=True)
+        raise click.exceptions.Exit(0) from None
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
 def _load(config_path: Path, db_path: Path | None) -> tuple[Config, Path]:
     config = load_config(config_path)
     return config, (db_path or config.db_path)
@@ -69,9 +95,10 @@ def cli(ctx: click.Context, verbose: int) -> None:
               default="news", show_default=True, help="Which discovery to run.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, e.g. -s RETRY_TIMES=0 (repeatable).")
+@_wait_option
 @click.pass_context
 def crawl(ctx: click.Context, config_path: Path, db_path: Path | None, spider: str,
-          overrides: tuple[str, ...]) -> None:
+          overrides: tuple[str, ...], wait: float) -> None:
     """Discover, fetch, extract and store new articles from every configured source.
 
     Example:
@@ -86,8 +113,9 @@ def crawl(ctx: click.Context, config_path: Path, db_path: Path | None, spider: s
         if not sep or not name:
             raise FrwatchError(f"-s {item}: expected NAME=VALUE")
         settings[name.strip()] = value
-    run = run_crawl(config, db, spider=spider, log_level=ctx.obj["log_level"],
-                    settings=settings)
+    with _writer(db, wait):
+        run = run_crawl(config, db, spider=spider, log_level=ctx.obj["log_level"],
+                        settings=settings)
     click.echo(_run_summary(run))
 
 
@@ -95,7 +123,9 @@ def crawl(ctx: click.Context, config_path: Path, db_path: Path | None, spider: s
 @_options
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when writing to a terminal).")
-def enrich(config_path: Path, db_path: Path | None, progress: bool | None) -> None:
+@_wait_option
+def enrich(config_path: Path, db_path: Path | None, progress: bool | None,
+           wait: float) -> None:
     """Embed, score, fold reprints and cluster every article not yet enriched.
 
     Example:
@@ -103,8 +133,10 @@ def enrich(config_path: Path, db_path: Path | None, progress: bool | None) -> No
     \b
         frwatch enrich --db data/frwatch.db
     """
-    summary = run_enrich(*_load(config_path, db_path),
-                         progress=sys.stderr.isatty() if progress is None else progress)
+    config, db = _load(config_path, db_path)
+    with _writer(db, wait):
+        summary = run_enrich(config, db,
+                             progress=sys.stderr.isatty() if progress is None else progress)
     click.echo(summary.line())
 
 
@@ -128,8 +160,9 @@ def run_enrich(config: Config, db_path: Path, progress: bool = False):
 @click.argument("verdict", metavar="related|unrelated")
 @click.option("--note", help="Why, for whoever reads the label later.")
 @click.option("--by", "by", help="Who labels (default: the user name).")
+@_wait_option
 def label(config_path: Path, db_path: Path | None, article: str, verdict: str,
-          note: str | None, by: str | None) -> None:
+          note: str | None, by: str | None, wait: float) -> None:
     """Label an article (its id or URL) related or unrelated. Its verdict follows the
     label at once; the next `enrich` and `calibrate` learn from it.
 
@@ -141,18 +174,21 @@ def label(config_path: Path, db_path: Path | None, article: str, verdict: str,
     from frwatch.db import open_db
     from frwatch.labels import add_label
 
-    db = open_db(_db_only(config_path, db_path))
-    try:
-        found = add_label(db, article, verdict, note, by)
-    finally:
-        db.close()
+    db_file = _db_only(config_path, db_path)
+    with _writer(db_file, wait):
+        db = open_db(db_file)
+        try:
+            found = add_label(db, article, verdict, note, by)
+        finally:
+            db.close()
     click.echo(f"Labelled {found['id']} {verdict}: {found['title']}")
 
 
 @cli.command()
 @_options
 @click.option("--force", is_flag=True, help="Write the calibration even if it is worse.")
-def calibrate(config_path: Path, db_path: Path | None, force: bool) -> None:
+@_wait_option
+def calibrate(config_path: Path, db_path: Path | None, force: bool, wait: float) -> None:
     """Refit relevance on the shipped labelled set plus your labels; print the
     cross-validated precision and recall before and after; write the config's calibration
     file only if the refit is not worse (or with --force). The next `enrich` rescores.
@@ -169,12 +205,13 @@ def calibrate(config_path: Path, db_path: Path | None, force: bool) -> None:
     if config.enrich.calibration == "default":
         raise FrwatchError(f"{config.path}: enrich.calibration is `default` (the file shipped "
                            "with frwatch); name a file of your own to calibrate into")
-    db = open_db(db_file)
-    try:
-        result = calibrate_store(db, config, force=force,
-                                 progress=lambda line: click.echo(line, err=True))
-    finally:
-        db.close()
+    with _writer(db_file, wait):
+        db = open_db(db_file)
+        try:
+            result = calibrate_store(db, config, force=force,
+                                     progress=lambda line: click.echo(line, err=True))
+        finally:
+            db.close()
     for line in result.lines():
         click.echo(line)
     if not result.written:
@@ -186,7 +223,8 @@ def calibrate(config_path: Path, db_path: Path | None, force: bool) -> None:
 @_options
 @click.option("--backfill", is_flag=True,
               help="On a channel's first run, send what is already stored too.")
-def alert(config_path: Path, db_path: Path | None, backfill: bool) -> None:
+@_wait_option
+def alert(config_path: Path, db_path: Path | None, backfill: bool, wait: float) -> None:
     """Send new related coverage to every alert channel, once per channel.
 
     Example:
@@ -194,7 +232,9 @@ def alert(config_path: Path, db_path: Path | None, backfill: bool) -> None:
     \b
         frwatch alert --config seeds/sources.yaml
     """
-    summary = run_alert(*_load(config_path, db_path), backfill=backfill)
+    config, db = _load(config_path, db_path)
+    with _writer(db, wait):
+        summary = run_alert(config, db, backfill=backfill)
     click.echo(summary.line())
     if summary.failed:
         click.echo("Failed alerts are retried on the next run.", err=True)
@@ -214,8 +254,10 @@ def run_alert(config: Config, db_path: Path, backfill: bool = False):
 @cli.command(name="run")
 @_options
 @click.option("--backfill", is_flag=True, help="See `frwatch alert --backfill`.")
+@_wait_option
 @click.pass_context
-def run_all(ctx: click.Context, config_path: Path, db_path: Path | None, backfill: bool) -> None:
+def run_all(ctx: click.Context, config_path: Path, db_path: Path | None, backfill: bool,
+            wait: float) -> None:
     """Crawl, enrich and alert in one go: the command for cron or a systemd timer.
 
     A lock beside the database keeps two runs from overlapping; the second one says so
@@ -227,17 +269,12 @@ def run_all(ctx: click.Context, config_path: Path, db_path: Path | None, backfil
         frwatch run --config seeds/sources.yaml
     """
     from frwatch.db import open_db
-    from frwatch.lock import RunLock, RunLocked
 
     config, db = _load(config_path, db_path)
-    try:
-        with RunLock(db):
-            crawl = run_crawl(config, db, log_level=ctx.obj["log_level"])
-            enriched = run_enrich(config, db)
-            alerts = run_alert(config, db, backfill=backfill)
-    except RunLocked as exc:
-        click.echo(f"frwatch: {exc}", err=True)
-        return
+    with _writer(db, wait):
+        crawl = run_crawl(config, db, log_level=ctx.obj["log_level"])
+        enriched = run_enrich(config, db)
+        alerts = run_alert(config, db, backfill=backfill)
     store = open_db(db)
     try:
         total = store.execute("select count(*), sum(related) from articles").fetchone()
@@ -274,20 +311,31 @@ def schedule(config_path: Path, db_path: Path | None, every: int) -> None:
 @_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
-def serve(config_path: Path, db_path: Path | None, host: str, port: int) -> None:
+@click.option("--public", is_flag=True,
+              help="For a server others can reach: no arbitrary SQL (stored queries "
+                   "still run), no file paths shown, no ?_facet= or facet suggestions.")
+@click.option("--allow-sql", is_flag=True,
+              help="With --public: allow arbitrary SQL (and the charts) all the same.")
+def serve(config_path: Path, db_path: Path | None, host: str, port: int, public: bool,
+          allow_sql: bool) -> None:
     """Browse the store in Datasette: search, facets, stored queries, "more like this",
     an Atom feed of related coverage and charts. Read-only; safe while a crawl runs.
+    Queries stop after 1 s and return at most 1000 rows, whatever the options.
 
     Example:
 
     \b
         frwatch serve --db data/demo.db --port 8001
+        frwatch serve --public --host 0.0.0.0 --port 8001
     """
     from frwatch.serve import serve as serve_datasette
 
     db = _db_only(config_path, db_path)
+    if not public and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Note: {host} may be reachable from other machines; anyone there can "
+                   "run SQL on the store. --public turns that off.", err=True)
     click.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    serve_datasette(db, host=host, port=port)
+    serve_datasette(db, host=host, port=port, public=public, allow_sql=allow_sql or None)
 
 
 @cli.group(cls=_Group)
@@ -298,7 +346,8 @@ def seeds() -> None:
 @seeds.command(name="add")
 @_options
 @click.argument("source")
-def seeds_add(config_path: Path, db_path: Path | None, source: str) -> None:
+@_wait_option
+def seeds_add(config_path: Path, db_path: Path | None, source: str, wait: float) -> None:
     """Add a seed story from a Markdown file (with front matter) or a web page URL.
 
     Scores follow on the next `frwatch enrich`.
@@ -313,11 +362,12 @@ def seeds_add(config_path: Path, db_path: Path | None, source: str) -> None:
     from frwatch.seeds import add_seed
 
     config, db_file = _load(config_path, db_path)
-    db = open_db(db_file)
-    try:
-        row = add_seed(db, source, allow_private=config.crawl.allow_private_addresses)
-    finally:
-        db.close()
+    with _writer(db_file, wait):
+        db = open_db(db_file)
+        try:
+            row = add_seed(db, source, allow_private=config.crawl.allow_private_addresses)
+        finally:
+            db.close()
     click.echo(f"Seed {row['id']} added: {row['headline']}")
 
 
@@ -336,11 +386,47 @@ def seeds_list(config_path: Path, db_path: Path | None) -> None:
         db.close()
 
 
+@cli.group(cls=_Group)
+def sources() -> None:
+    """The configured sources: feeds, sitemaps and section pages."""
+
+
+@sources.command(name="check")
+@click.option("--config", "config_path", default=str(DEFAULT_CONFIG), show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The sources.yaml to use.")
+@click.option("--allow-failures", is_flag=True,
+              help="Exit 0 even when sources fail (the report still says which).")
+@click.option("--timeout", "timeout", type=click.FloatRange(min=0, min_open=True),
+              metavar="S", help="Seconds per request (default: crawl.timeout_seconds).")
+def sources_check(config_path: Path, allow_failures: bool, timeout: float | None) -> None:
+    """Fetch every feed, sitemap and section page once and report per source: reachable
+    or not, the format found, how many items, the newest item's date, redirects, and
+    why each failure failed. Exits 1 when a source fails, unless --allow-failures.
+
+    Example:
+
+    \b
+        frwatch sources check --config seeds/sources.yaml --timeout 20
+    """
+    from frwatch.sources import check_sources, render_report
+
+    config = load_config(config_path)
+    results = check_sources(config, timeout=timeout)
+    click.echo(render_report(results, config.path))
+    failed = sum(not result.ok for result in results)
+    if failed and not allow_failures:
+        raise FrwatchError(f"{failed} of {len(results)} sources failed the check "
+                           "(--allow-failures to exit 0 anyway)")
+
+
 @cli.command()
 @_options
 @click.option("--failures", "failure_count", default=10, show_default=True,
               help="How many recent failures to list.")
-def status(config_path: Path, db_path: Path | None, failure_count: int) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the whole status as JSON (sources with their extraction health).")
+def status(config_path: Path, db_path: Path | None, failure_count: int,
+           as_json: bool) -> None:
     """Articles per source, the last crawl run, recent failures.
 
     Example:
@@ -348,12 +434,18 @@ def status(config_path: Path, db_path: Path | None, failure_count: int) -> None:
     \b
         frwatch status --db data/frwatch.db
     """
-    from frwatch.status import render_status
+    import json
+
+    from frwatch.status import render_status, status_json
 
     db = _db_only(config_path, db_path)
     if not db.exists():
         raise FrwatchError(f"{db}: no database yet (run `frwatch crawl` first)")
-    click.echo(render_status(db, failure_count))
+    config = load_config(config_path) if config_path.is_file() else None
+    if as_json:
+        click.echo(json.dumps(status_json(db, config), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_status(db, failure_count, config=config))
 
 
 @cli.command()
@@ -426,8 +518,12 @@ def run_crawl(config: Config, db_path: Path, spider: str = "news",
     scrapy_settings.setdict({"FRWATCH_CONFIG": str(config.path), "FRWATCH_DB": str(db_path),
                              "LOG_LEVEL": log_level, **(settings or {})}, priority="cmdline")
     process = AsyncCrawlerProcess(scrapy_settings)
-    process.crawl(spiders[spider])
+    crawler = process.create_crawler(spiders[spider])
+    process.crawl(crawler)
     process.start()
+    store_error = crawler.stats.get_value("frwatch/store_error")
+    if store_error:  # disk full, I/O error: stopped; the next run picks up the rest
+        raise FrwatchError(f"crawl stopped: {store_error}")
     db = open_db(db_path)
     try:
         return next(db.query("select * from crawl_runs order by id desc limit 1"), {})

@@ -67,6 +67,28 @@ class Source(_Strict):
     feeds: list[HttpUrl] = Field(default_factory=list)
     sitemaps: list[HttpUrl] = Field(default_factory=list)
     pages: list[HttpUrl] = Field(default_factory=list)
+    # What the source publishes in (ISO 639-1, e.g. `de`), where the addresses were
+    # found to be real, and when that was last checked (`2026-11-29`).
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
+    evidence: str | None = None
+    checked: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checked_is_a_date(cls, data: Any) -> Any:
+        # YAML reads an unquoted 2026-11-29 as a date: keep it as its ISO string, and
+        # refuse a string that is not a calendar date.
+        from datetime import date
+
+        value = data.get("checked") if isinstance(data, dict) else None
+        if isinstance(value, date):
+            return {**data, "checked": value.isoformat()}
+        if isinstance(value, str):
+            try:
+                return {**data, "checked": date.fromisoformat(value.strip()).isoformat()}
+            except ValueError:
+                raise ValueError(f"checked: not a date (YYYY-MM-DD): {value!r}") from None
+        return data
 
 
 class Crawl(_Strict):
@@ -74,7 +96,9 @@ class Crawl(_Strict):
     delay_seconds: Annotated[float, Field(ge=0)] = 1.0
     concurrency_per_domain: Annotated[int, Field(ge=1, le=32)] = 2
     allow_private_addresses: bool = False
-    max_page_bytes: Annotated[int, Field(ge=10_000)] = 10_000_000
+    # At most 20 MB: the store reads a row of up to 64 MiB (SQLITE_LIMIT_LENGTH, set by
+    # the Datasette plugin), and text takes up to 3 bytes per byte read.
+    max_page_bytes: Annotated[int, Field(ge=10_000, le=20_000_000)] = 10_000_000
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
 
 
@@ -103,6 +127,8 @@ class Alert(_Strict):
     name: str | None = None      # how the channel is recorded in `alerts` (default: derived)
     mode: Literal["story", "digest"] = "story"   # a message per story, or one per run
     max_entries: Annotated[int, Field(ge=1, le=10_000)] = 100   # Atom: newest N entries
+    # Story mode: a run with more new stories than this sends them as one digest.
+    max_messages: Annotated[int, Field(ge=1, le=1000)] = 5
 
     @model_validator(mode="after")
     def _one_target(self) -> Alert:
@@ -188,8 +214,10 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         raise FrwatchError(f"{path}: expected a mapping with topic, sources, crawl, alerts")
     topic_file = raw.get("topic")
     if isinstance(topic_file, str):
+        if not topic_file.strip():
+            raise FrwatchError(f"{path}: topic: give the topic (a mapping) or a topic file")
         relative = Path(topic_file).expanduser()
-        raw = {**raw, "topic": _read_topic(relative if relative.is_absolute()
+        raw = {**raw, "topic": _read_topic(path, relative if relative.is_absolute()
                                            else path.parent / relative)}
     try:
         config = Config.model_validate(raw)
@@ -198,21 +226,23 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     return config.model_copy(update={"path": path})
 
 
-def _read_topic(path: Path) -> dict:
+def _read_topic(config: Path, path: Path) -> dict:
     """A topic kept in its own file (`topic: topic.yaml`); its seed paths are relative to
-    that file. Mistakes in it are named by the topic file and the field."""
+    that file. Mistakes in it are named by the config, the topic file and the field."""
+    where = f"{config}: topic: {path}"
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FrwatchError(f"{path}: topic file not found") from None
+        raise FrwatchError(f"{where}: topic file not found") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise FrwatchError(f"{path}: cannot read topic file: {exc}") from None
+        problem = getattr(exc, "strerror", None) or getattr(exc, "problem", None) or exc
+        raise FrwatchError(f"{where}: cannot read topic file: {problem}") from None
     if not isinstance(raw, dict):
-        raise FrwatchError(f"{path}: expected a mapping with name, description, keywords")
+        raise FrwatchError(f"{where}: expected a mapping with name, description, keywords")
     try:
         Topic.model_validate(raw)
     except ValidationError as exc:
-        raise FrwatchError(_first_error(path, exc)) from None
+        raise FrwatchError(_first_error(Path(where), exc)) from None
     return {**raw, "base": path.parent}
 
 

@@ -8,6 +8,7 @@ upgraded when it is opened, never rebuilt.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,6 +146,17 @@ def m005_labels(db: Database) -> None:
     db["articles"].add_column("judged_on", str)
 
 
+@migrations()
+def m006_discovery_and_titles(db: Database) -> None:
+    # The page's raw <title>, beside the cleaned headline kept in `title`.
+    db["articles"].add_column("html_title", str)
+    # Listed URLs that were not fetched, and why (too old, given up, not an article by
+    # its URL): one row per URL, brought up to date by every crawl that lists it.
+    db["skipped"].create({"url": str, "source": str, "reason": str, "via": str,
+                          "listing": str, "run_id": int, "at": str}, pk="url")
+    db["skipped"].create_index(["source"])
+
+
 def utcnow() -> str:
     """Now, as ISO 8601 UTC to the second: the one timestamp format of the store."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
@@ -158,6 +170,13 @@ def article_id(canonical_url: str) -> str:
 def open_db(path: str | Path) -> Database:
     """Open (creating if needed) and migrate the store at `path`."""
     path = Path(path)
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise FrwatchError(f"{path}: cannot create the database: {parent} is a file, "
+                               "not a directory")
+    if path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+        raise FrwatchError(f"{path}: the directory {path.parent} is read-only (frwatch writes "
+                           "the database and its -wal and -shm files there)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)

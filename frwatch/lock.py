@@ -1,11 +1,15 @@
-"""A lock file beside the database, so that two `frwatch run` never overlap."""
+"""A lock file beside the database, so that two writers (`crawl`, `enrich`, `alert`,
+`run`, `seeds add`, `label`, `calibrate`) never overlap."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
+
+from frwatch.errors import FrwatchError
 
 
 class RunLocked(Exception):
@@ -16,20 +20,33 @@ class RunLock:
     """An exclusive, non-blocking `flock` on ``<db>.lock``. The kernel releases it when
     the process ends, however it ends, so a killed run never leaves a stale lock."""
 
-    def __init__(self, db_path: Path):
+    def __init__(self, db_path: Path, wait: float = 0.0):
         self.path = Path(f"{db_path}.lock")
+        self.wait = wait
         self.handle: int | None = None
 
     def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(handle, 32).decode(errors="replace").strip() or "?"
-            os.close(handle)
-            raise RunLocked(f"another frwatch run is in progress (pid {holder}, "
-                            f"lock {self.path}); not starting a second one") from None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise FrwatchError(f"{self.path}: cannot write the lock file beside the "
+                               f"database: {exc.strerror}") from None
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                holder = os.read(handle, 32).decode(errors="replace").strip() or "?"
+                os.close(handle)
+                waited = f" after waiting {self.wait:g} s" if self.wait else ""
+                raise RunLocked(f"another frwatch run is in progress (pid {holder}, "
+                                f"lock {self.path}); not starting a second one{waited}"
+                                ) from None
         os.ftruncate(handle, 0)
         os.write(handle, str(os.getpid()).encode())
         self.handle = handle

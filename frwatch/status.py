@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from frwatch.db import open_db
 
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
-def render_status(db_path: Path, failures: int = 10) -> str:
+    from frwatch.config import Config
+
+
+def render_status(db_path: Path, failures: int = 10, config: Config | None = None) -> str:
+    """The one-screen summary. `config` names the sources to list; when not given it is
+    the config of the `frwatch` command being run (its --config), else the one the
+    latest crawl used, when that file is still there."""
     db = open_db(db_path)
     try:
         lines = [f"Database: {db_path}"]
@@ -51,6 +60,8 @@ def render_status(db_path: Path, failures: int = 10) -> str:
                 f"{run['failures'] or 0} failures")
         else:
             lines.append("Last crawl: none yet")
+        lines.extend(_sources_section(db, config or _current_config(db)))
+        lines.extend(_health_section(db))
         recent = list(db.query(
             "select url, kind, reason, source, at from failures order by id desc limit ?",
             [failures]))
@@ -62,3 +73,124 @@ def render_status(db_path: Path, failures: int = 10) -> str:
         return "\n".join(lines)
     finally:
         db.close()
+
+
+def _sources_section(db: Database, config: Config | None) -> list[str]:
+    """Every configured source with its language, whether it was ever reached (a stored
+    article, or a `feed_state` row for one of its feeds or sitemaps), when it last
+    yielded an article, and its failures; then sources the store knows but the config
+    no longer names."""
+    if config is None:
+        return []
+    from frwatch.urls import canonicalize
+
+    articles = {r["source"]: r for r in db.query(
+        "select source, count(*) as n, max(first_seen) as last from articles group by source")}
+    failures = {r["source"]: r["n"] for r in db.query(
+        "select source, count(*) as n from failures group by source")}
+    answered = {canonicalize(r["url"]) for r in db.query("select url from feed_state")}
+    rows = []
+    for source in config.sources:
+        listings = {canonicalize(url) for url in [*source.feeds, *source.sitemaps]}
+        stored = articles.get(source.name)
+        reached = bool(stored) or bool(listings & answered)
+        rows.append((source.name, source.language or "-",
+                     "yes" if reached else "never reached",
+                     _when(stored["last"]) if stored else "-", failures.get(source.name, 0)))
+    configured = {source.name for source in config.sources}
+    for name in sorted((set(articles) | set(failures)) - configured - {None}):
+        stored = articles.get(name)
+        rows.append((name, "-", "not in the config",
+                     _when(stored["last"]) if stored else "-", failures.get(name, 0)))
+    never = sum(row[2] == "never reached" for row in rows)
+    lines = [f"Sources ({len(config.sources)} in {config.path}; "
+             f"{len(config.sources) - never} reached, {never} never reached):"]
+    width = min(40, max(len("source"), *(len(row[0]) for row in rows))) if rows else 6
+    lines.append(f"  {'source':<{width}}  lang  {'reached':<17}  {'last article':<16}  failures")
+    for name, language, reached, last, failed in rows:
+        lines.append(f"  {name[:width]:<{width}}  {language:<4}  {reached:<17}  {last:<16}  "
+                     f"{failed:>8}")
+    return lines
+
+
+def _current_config(db: Database) -> Config | None:
+    """The config of the running `frwatch` command (its --config option), else the one
+    the latest crawl recorded in `crawl_runs.config`, if either file exists."""
+    import click
+
+    from frwatch.config import load_config
+    from frwatch.errors import FrwatchError
+
+    candidates = []
+    context = click.get_current_context(silent=True)
+    if context is not None and context.params.get("config_path"):
+        candidates.append(Path(context.params["config_path"]))
+    latest = db.execute("select config from crawl_runs where config is not null "
+                        "order by id desc limit 1").fetchone()
+    if latest and latest[0]:
+        candidates.append(Path(latest[0]))
+    for path in candidates:
+        if path.is_file():
+            try:
+                return load_config(path)
+            except FrwatchError:
+                continue
+    return None
+
+
+def status_json(db_path: Path, config: Config | None = None) -> dict:
+    """The whole status as data (`frwatch status --json`)."""
+    from frwatch.health import source_health
+
+    db = open_db(db_path)
+    try:
+        config = config or _current_config(db)
+        health = source_health(db)
+        articles = {r["source"]: r["n"] for r in db.query(
+            "select source, count(*) as n from articles group by source")}
+        failures = {r["source"]: r["n"] for r in db.query(
+            "select source, count(*) as n from failures group by source")}
+        languages = {s.name: s.language for s in config.sources} if config else {}
+        names = list(languages) + sorted((set(articles) | set(health)) - set(languages)
+                                         - {None})
+        sources = [{"name": name, "language": languages.get(name),
+                    "configured": name in languages, "articles": articles.get(name, 0),
+                    "failures": failures.get(name, 0),
+                    "extraction": health.get(name, {"pages": 0, "health": "unknown"})}
+                   for name in names]
+        total = db.execute("select count(*), count(enriched_at), sum(related), "
+                           "count(duplicate_of) from articles").fetchone()
+        run = next(db.query("select * from crawl_runs order by id desc limit 1"), None)
+        return {
+            "database": str(db_path),
+            "topic": config.topic.name if config else None,
+            "articles": total[0], "enriched": total[1], "related": total[2] or 0,
+            "reprints": total[3],
+            "clusters": db.execute("select count(*) from clusters").fetchone()[0],
+            "alerts": list(db.query("select channel, status, count(*) as n from alerts "
+                                    "group by channel, status order by channel, status")),
+            "last_crawl": run,
+            "sources": sources,
+        }
+    finally:
+        db.close()
+
+
+def _health_section(db: Database) -> list[str]:
+    from frwatch.health import source_health
+
+    bad = {s: h for s, h in source_health(db).items() if h["health"] in ("degraded", "broken")}
+    if not bad:
+        return []
+    lines = ["Extraction health (latest pages against the source's own history):"]
+    for source, h in sorted(bad.items()):
+        before = h["history"]
+        lines.append(f"  {source}: {h['health']} — text {h['with_text']:.0%} (was "
+                     f"{before.get('with_text', 0):.0%}), title {h['with_title']:.0%} (was "
+                     f"{before.get('with_title', 0):.0%}), date {h['with_date']:.0%} (was "
+                     f"{before.get('with_date', 0):.0%}) over {h['pages']} pages")
+    return lines
+
+
+def _when(stamp: str | None) -> str:
+    return (stamp or "-")[:16].replace("T", " ")

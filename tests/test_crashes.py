@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 from frwatch.db import article_id, open_db
 from frwatch.localweb import LocalWeb
 from tests.conftest import DEMO_WEB, REPO, Crawl, run_cli
@@ -41,14 +43,23 @@ def count(db: Path, sql: str) -> int:
         conn.close()
 
 
-def kill_when(proc: subprocess.Popen, ready, timeout: float = 120) -> None:
+def kill_when(proc: subprocess.Popen, ready, timeout: float = 120) -> list[psutil.Process]:
+    """SIGKILL `proc` once `ready()`; returns the processes it had started by then."""
     deadline = time.monotonic() + timeout
     while not ready():
         assert proc.poll() is None, f"finished before the kill: {proc.communicate()}"
         assert time.monotonic() < deadline, "never reached the point to kill at"
         time.sleep(0.02)
+    children = psutil.Process(proc.pid).children(recursive=True)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    return children
+
+
+def survivors(children: list[psutil.Process], within: float = 5.0) -> list[psutil.Process]:
+    """The processes of `children` still alive `within` seconds from now."""
+    _, alive = psutil.wait_procs(children, timeout=within)
+    return alive
 
 
 def integrity(db: Path) -> str:
@@ -64,7 +75,11 @@ def test_kill_during_a_crawl(tmp_path):
         crawl = Crawl(web, tmp_path, (DEMO_WEB / "sources.yaml").read_text(),
                       config_dir=DEMO_WEB)
         proc = start("crawl", "--config", str(crawl.config), "--db", str(crawl.db_path))
-        kill_when(proc, lambda: count(crawl.db_path, "select count(*) from articles") >= 5)
+        children = kill_when(
+            proc, lambda: count(crawl.db_path, "select count(*) from articles") >= 5)
+        # The forkserver and the extraction workers die with the crawl.
+        assert len(children) >= 2, children
+        assert not survivors(children), [c.cmdline() for c in survivors(children, 0)]
         stored_before = {r["url"].split("/", 3)[3] for r in crawl.rows("select url from articles")}
         assert 5 <= len(stored_before) < ARTICLES
         assert integrity(crawl.db_path) == "ok"
@@ -124,7 +139,10 @@ def test_kill_during_alerts_never_sends_twice(store):
     run_cli("enrich", "--config", str(config), "--db", str(db), "--no-progress")
     hook = SlowWebhook(pause=1.0)
     hook.up()
-    with_alerts(config, [{"name": "hook", "apprise": f"json://127.0.0.1:{hook.port}/h"}])
+    # One message per story (no digest above a threshold), so that the kill lands
+    # between two sends.
+    with_alerts(config, [{"name": "hook", "apprise": f"json://127.0.0.1:{hook.port}/h",
+                          "max_messages": 1000}])
     proc = start("alert", "--config", str(config), "--db", str(db), "--backfill")
     kill_when(proc, lambda: len(hook.posts) >= 2)
     hook.pause = 0

@@ -3,7 +3,6 @@ requests answered by the real Datasette through its in-process client."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 from urllib.parse import urlencode
@@ -16,8 +15,9 @@ from markupsafe import escape as markup_escape
 from benchmarks.labelled import copy_store
 from frwatch.db import open_db
 from frwatch.paths import BROWSE_DIR
-from frwatch.serve import datasette_app
 from tests.browsing import HOSTILE_ID, browsing_store
+from tests.conftest import run_cli
+from tests.support.datasette import Client
 
 QUERIES = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))[
     "databases"]["frwatch"]["queries"]
@@ -26,30 +26,6 @@ QUERIES = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8
 @pytest.fixture(scope="session")
 def store(tmp_path_factory) -> Path:
     return browsing_store(tmp_path_factory)
-
-
-class Client:
-    """Datasette's in-process client, driven from synchronous tests on one event loop."""
-
-    def __init__(self, db_path: Path):
-        self.loop = asyncio.new_event_loop()
-        self.ds = datasette_app(db_path)
-
-    def get(self, path: str):
-        return self.loop.run_until_complete(self.ds.client.get(path))
-
-    def post(self, path: str, **kwargs):
-        return self.loop.run_until_complete(self.ds.client.post(path, **kwargs))
-
-    def rows(self, path: str) -> list[dict]:
-        response = self.get(path + ("&" if "?" in path else "?") + "_shape=array")
-        assert response.status_code == 200, response.text[:1000]
-        return response.json()
-
-    def close(self):
-        for db in self.ds.databases.values():
-            db.close()
-        self.loop.close()
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +84,7 @@ def test_a_broken_feed_shows_up(client):
 
 
 def test_facets_on_articles(client):
-    data = client.get("/frwatch/articles.json?_size=1").json()
+    data = client.get("/frwatch/articles.json?_size=1&_facet_size=max").json()
     facets = data["facet_results"]
     assert {"source", "language", "related", "cluster_id", "published"} <= set(facets)
     sources = {r["value"]: r["count"] for r in facets["source"]["results"]}
@@ -276,3 +252,22 @@ def test_instance_pages_answer(client):
         assert client.get(path).status_code == 200, path
     assert client.get("/no-such-page").status_code == 404
     assert client.get("/frwatch/articles/0000000000000000").status_code == 404
+
+
+def test_article_page_shows_the_label_and_how_to_label(store, tmp_path):
+    path = tmp_path / "labelled.db"
+    copy_store(store, path)
+    target = one(path, "select id, title from articles where related = 1 limit 1")
+    client = Client(path)
+    try:
+        html = client.get(f"/frwatch/articles/{target['id']}").text
+        assert f"frwatch label {target['id']} unrelated" in html
+        assert "Labelled <strong>" not in html
+        run_cli("label", target["id"], "unrelated", "--note", "an opinion column",
+                "--by", "tester", "--db", str(path))
+        html = client.get(f"/frwatch/articles/{target['id']}").text
+        assert "Labelled <strong>unrelated</strong> by tester" in html
+        assert "an opinion column" in html
+        assert f"frwatch label {target['id']} related" in html  # the verdict followed
+    finally:
+        client.close()

@@ -56,8 +56,8 @@ def test_every_related_article_has_a_reason_and_a_cluster(store):
     assert related
     for row in related:
         assert row["cluster_id"] is not None
-        assert re.match(r'related \(\d\.\d\d\): \d\.\d\d similar to seed "',
-                        row["relevance_reason"])
+        # The verdict, then the evidence that weighed most: "related (0.97): for: …".
+        assert re.match(r"related \(\d\.\d\d\)[^:]*: for: \S", row["relevance_reason"]), row
     clusters = rows(db, "select * from clusters")
     assert all(c["label"] and c["size"] >= 1 and c["first_seen"] <= c["last_seen"]
                for c in clusters)

@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from crawler.discovery import Discovery, Entry, looks_like_article, parse_feed, parse_sitemap
@@ -116,9 +117,15 @@ class NewsSpider(scrapy.Spider):
             self._fail(response.url, response.meta, f"section page is not HTML "
                        f"({_content_type(response)})", response.status)
             return
-        links = _LINKS.extract_links(response)
+        links = [link for link in _LINKS.extract_links(response)
+                 if same_site(link.url, response.url)]
         entries = [Entry(link.url, title=link.text.strip() or None) for link in links
-                   if same_site(link.url, response.url) and looks_like_article(link.url)]
+                   if looks_like_article(link.url)]
+        for link in links:  # never a silent filter: each link left out says why
+            if not looks_like_article(link.url):
+                self.store.record_skipped(canonicalize(link.url), response.meta["source"],
+                                          "not an article by its URL (section page link)",
+                                          "page", response.url)
         yield from self._follow(response, Discovery(entries=entries), "page")
 
     def _not_modified(self, response: Response) -> bool:
@@ -157,21 +164,29 @@ class NewsSpider(scrapy.Spider):
                 len(found.entries) + len(found.sitemaps),
             )
         for entry in found.entries:
+            # Every entry of a feed or sitemap is a candidate, whatever its URL looks
+            # like (`/a/8xk2Lq`): the page itself says whether it is an article.
             url = canonicalize(entry.url)
             if self._too_old(entry):
                 self.crawler.stats.inc_value("frwatch/skipped_old")
-            elif not entry.news and not looks_like_article(url):
-                # A plain sitemap lists home, section and about pages too.
-                self.crawler.stats.inc_value("frwatch/skipped_not_article")
+                self.store.record_skipped(url, meta["source"],
+                                          f"too old (listed as published {entry.published})",
+                                          via, response.url)
             elif self.store.is_known(url):
                 self.crawler.stats.inc_value("frwatch/skipped_known")
+            elif self.store.is_not_article(url):  # a page that said so before: not again
+                self.crawler.stats.inc_value("frwatch/skipped_not_article")
             elif self.store.failed_runs(url) >= self.give_up_after:
                 self.crawler.stats.inc_value("frwatch/skipped_failing")
+                self.store.record_skipped(url, meta["source"],
+                                          f"given up after failing in {self.give_up_after} "
+                                          "crawls", via, response.url)
             else:
                 self.listing_of[url] = response.url
                 yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={
                     "source": meta["source"], "kind": "article", "via": via, "frwatch_url": url,
                     "hint_published": entry.published, "hint_title": entry.title,
+                    "listing": response.url,
                 })
 
     def _too_old(self, entry: Entry) -> bool:
@@ -198,6 +213,7 @@ class NewsSpider(scrapy.Spider):
             hint_published=meta.get("hint_published"),
             hint_date_source=meta.get("via") if meta.get("hint_published") else None,
             hint_title=meta.get("hint_title"),
+            listing=meta.get("listing"),
         )
 
     def on_error(self, failure: Failure) -> None:
@@ -211,6 +227,11 @@ class NewsSpider(scrapy.Spider):
         logger.info("failure (%s) %s: %s", kind, url, reason)
         self.crawler.stats.inc_value("frwatch/failures")
         self.store.record_failure(url, meta.get("source"), kind, reason, status)
+        if self.store.fatal_error and not self.crawler.stats.get_value("frwatch/store_error"):
+            # The store takes no more writes (disk full, I/O error): stop fetching.
+            logger.error("crawl stopped: %s", self.store.fatal_error)
+            self.crawler.stats.set_value("frwatch/store_error", self.store.fatal_error)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_error"))
 
 
 def _header(headers: Any, name: bytes) -> str | None:

@@ -10,28 +10,49 @@ article and story-cluster pages (templates `row-frwatch-articles.html`,
 100k articles. `frwatch_nearest` answers from a matrix of all vectors of one model, read at
 startup, kept per process and extended when rows are added, so a query costs one matrix
 product.
+
+Limits, for a server anyone can query: every connection refuses strings, blobs and rows
+over MAX_VALUE_BYTES (SQLite builds a function's arguments before calling it, so only the
+connection can stop `zeroblob(900000000)`); both functions refuse anything that is not a
+vector of the store at once; `k` is at most MAX_NEAREST. Row pages whose id cannot name a
+row (wrong number of key parts, an unknown format) answer 404, and query strings Datasette
+0.65 answers with a 500 (`_sort` on no column, a broken `_through` or `_next`) answer 400.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+import sqlite3
 import threading
 from typing import NamedTuple
 
-import datasette.handle_exception
+import datasette.handle_exception as datasette_errors
 import numpy as np
 from datasette.hookspecs import hookimpl  # `from datasette import` reads as first-party here
-from datasette.utils import tilde_encode, urlsafe_components
+from datasette.utils import tilde_decode, tilde_encode, urlsafe_components
+from datasette.utils.asgi import NotFound, Request
+from datasette.views.base import DatasetteError
 from markupsafe import Markup, escape
 
 # Datasette 0.65 prints every error with rich when rich is importable (it comes with
 # typer here), and rich raises on a plain 404, outside an except block, turning "not
 # found" into a 500. Datasette's own message and status are all that is needed.
-datasette.handle_exception.rich = None
+datasette_errors.rich = None
 
 # Columns of the stored queries that name a row: rendered as links to its page.
 ROW_LINKS = {"article_id": "articles", "original_id": "articles", "cluster_id": "clusters"}
+
+# SQLITE_LIMIT_LENGTH of every connection: the longest string, blob or row a query may
+# read or make. The crawler cuts a page off at crawl.max_page_bytes (10 MB by default);
+# stored as UTF-8 its text takes at most 3 bytes per byte read (a single-byte charset's
+# "€"), 30 MB, so 64 MiB holds every row frwatch writes up to max_page_bytes of 20 MB,
+# and bounds what one value in a query can cost.
+MAX_VALUE_BYTES = 64 * 1024 * 1024
+VECTOR_BYTES = 384 * 4  # a vector of the shipped model (all-MiniLM-L6-v2): 384 float32
+MAX_NEAREST = 100       # the most ids frwatch_nearest returns; more_like_this asks for 40
+MAX_KEY_CHARS = 4096    # no stored key is longer (URLs are cut off at 2083 characters)
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, str], Vectors] = {}
@@ -45,8 +66,18 @@ class Vectors(NamedTuple):
     matrix: np.ndarray
 
 
-def similarity(vector_a: bytes | None, vector_b: bytes | None) -> float | None:
-    if not vector_a or not vector_b or len(vector_a) != len(vector_b):
+def similarity(vector_a: bytes | None, vector_b: bytes | None,
+               lengths=frozenset({VECTOR_BYTES})) -> float | None:
+    """Cosine similarity of two vectors; NULL if either is NULL or they are of models of
+    different dimensions. Anything else that is not a vector (text, a number, a blob of
+    another length than `lengths`) is an error."""
+    if vector_a is None or vector_b is None:
+        return None
+    for value in (vector_a, vector_b):
+        if not isinstance(value, bytes) or len(value) not in lengths:
+            raise ValueError("frwatch_similarity: arguments must be float32 vectors of "
+                             f"{' or '.join(map(str, sorted(lengths)))} bytes")
+    if len(vector_a) != len(vector_b):
         return None
     a = np.frombuffer(vector_a, dtype=np.float32)
     b = np.frombuffer(vector_b, dtype=np.float32)
@@ -86,7 +117,51 @@ def vectors(conn, path: str, model: str) -> Vectors:
         return cached
 
 
-def nearest(conn, path: str, article_id: str, k: int) -> str:
+class VectorLengths:
+    """The byte lengths of the vectors in one store, for one connection: the newest
+    embedding's and those of the models read into the cache. Read again only when a
+    blob does not fit, so a wrong argument costs one indexed query before its error."""
+
+    def __init__(self, conn, path: str | None):
+        self.conn, self.path, self.known = conn, path, frozenset({VECTOR_BYTES})
+
+    def similarity(self, vector_a, vector_b):
+        try:
+            return similarity(vector_a, vector_b, self.known)
+        except ValueError:
+            if self.path is None:
+                raise
+            self.known = self.read()
+            return similarity(vector_a, vector_b, self.known)
+
+    def read(self) -> frozenset[int]:
+        lengths = {VECTOR_BYTES}
+        if self.conn.execute("select 1 from sqlite_master where name = 'embeddings'").fetchone():
+            newest = self.conn.execute(
+                "select length(vector) from embeddings order by rowid desc limit 1").fetchone()
+            lengths.update(newest or ())
+        with _lock:
+            lengths.update(4 * found.matrix.shape[1] for (path, _), found in _cache.items()
+                           if path == self.path and found.matrix.size)
+        return frozenset(n for n in lengths if n and n % 4 == 0)
+
+
+def _count(k) -> int:
+    """frwatch_nearest's `k`: an integer from 1 to MAX_NEAREST (a URL gives it as text)."""
+    digits = isinstance(k, str) and re.fullmatch(r"\s*\d{1,6}\s*", k)
+    if digits or (isinstance(k, float) and k.is_integer()):
+        k = int(k)
+    if not isinstance(k, int) or not 1 <= k <= MAX_NEAREST:
+        raise ValueError(f"frwatch_nearest: k must be an integer from 1 to {MAX_NEAREST}")
+    return k
+
+
+def nearest(conn, path: str, article_id: str | None, k) -> str:
+    k = _count(k)
+    if article_id is None:
+        return "[]"
+    if not isinstance(article_id, str):
+        raise ValueError("frwatch_nearest: article_id must be text")
     target = conn.execute("select model, vector from embeddings where article_id = ? "
                           "order by rowid desc limit 1", [article_id]).fetchone()
     if target is None:
@@ -123,7 +198,8 @@ def startup(datasette):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    """Browsing only: every request that could change something is refused."""
+    """Browsing only: every request that could change something is refused. A row page
+    whose id cannot name a row is "not found" before Datasette looks it up."""
 
     def wrap(app):
         async def read_only(scope, receive, send):
@@ -132,6 +208,11 @@ def asgi_wrapper(datasette):
                     (b"allow", b"GET, HEAD, OPTIONS"), (b"content-type", b"text/plain")]})
                 await send({"type": "http.response.body", "body": b"frwatch is read-only\n"})
                 return
+            if scope["type"] == "http" and await _malformed_row_id(datasette, scope):
+                request = Request(scope, receive)
+                page = datasette_error_page(datasette, request, NotFound("Record not found"))
+                await (await page()).asgi_send(send)
+                return
             await app(scope, receive, send)
 
         return read_only
@@ -139,14 +220,74 @@ def asgi_wrapper(datasette):
     return wrap
 
 
+# Datasette 0.65's route for a row page (datasette/app.py); frwatch serves at "/".
+ROW_ROUTE = re.compile(
+    r"/(?P<database>[^\/\.]+)/(?P<table>[^/]+?)/(?P<pks>[^/]+?)(\.(?P<format>\w+))?$")
+
+
+async def _malformed_row_id(datasette, scope) -> bool:
+    """True for a row page of an existing table whose id has another number of parts
+    than the table's key (Datasette 0.65 looks up the first parts, or fails with a 500
+    when there are too few), a part too long for any key, or a format nothing renders
+    (`/clusters/1.5` would show cluster 1)."""
+    raw_path = scope.get("raw_path")
+    path = (raw_path.decode("ascii") if raw_path else scope["path"]).partition("?")[0]
+    match = ROW_ROUTE.match(path)
+    if match is None:
+        return False
+    try:
+        db = datasette.get_database(route=tilde_decode(match["database"]))
+    except KeyError:
+        return False
+    table = tilde_decode(match["table"])
+    if not (await db.table_exists(table) or table in await db.view_names()):
+        return False
+    parts = match["pks"].split(",")
+    formats = {"json", "csv", *datasette.renderers}
+    return (len(parts) != len(await db.primary_keys(table) or ["rowid"])
+            or any(len(part) > MAX_KEY_CHARS for part in parts)
+            or (match["format"] is not None and match["format"] not in formats))
+
+
+# Messages of the errors Datasette 0.65 raises with a 500 for a query string it cannot use.
+CLIENT_MISTAKES = ("Cannot sort table by", "Cannot use _sort and _sort_desc",
+                   "Invalid _through")
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    """A malformed query string is the client's mistake: 400, not 500."""
+    message = None
+    if isinstance(exception, DatasetteError) and exception.status == 500 and \
+            str(exception.message).startswith(CLIENT_MISTAKES):
+        message = exception.message
+    elif "_through" in request.args and isinstance(exception, (ValueError, KeyError, TypeError)):
+        message = "Invalid _through: a JSON object with table, column and value is needed"
+    elif "_next" in request.args and (  # a view's _next is an offset: int(), then SQLite
+            isinstance(exception, ValueError) and str(exception).startswith("invalid literal")
+            or isinstance(exception, sqlite3.IntegrityError)):
+        message = "Invalid _next"
+    if message is None:
+        return None
+    return datasette_error_page(datasette, request, DatasetteError(message, status=400))
+
+
+def datasette_error_page(datasette, request, exception):
+    """Datasette's own error page (HTML, or JSON for a .json path) for `exception`."""
+    return datasette_errors.handle_exception(datasette=datasette, request=request,
+                                             exception=exception)
+
+
 @hookimpl
 def prepare_connection(conn, database, datasette):
-    conn.create_function("frwatch_similarity", 2, similarity, deterministic=True)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
     db = datasette.databases.get(database)
-    if db is not None and db.path:
-        path = db.path
+    path = db.path if db is not None and db.path else None
+    lengths = VectorLengths(conn, path)
+    conn.create_function("frwatch_similarity", 2, lengths.similarity, deterministic=True)
+    if path is not None:
         conn.create_function("frwatch_nearest", 2,
-                             lambda article_id, k: nearest(conn, path, article_id, int(k)))
+                             lambda article_id, k: nearest(conn, path, article_id, k))
 
 
 @hookimpl
@@ -163,7 +304,10 @@ def extra_template_vars(view_name, table, request, datasette, database):
         return {}
 
     async def page():
-        (key,) = urlsafe_components(request.url_vars["pks"])
+        parts = urlsafe_components(request.url_vars["pks"])
+        if len(parts) != 1:
+            raise NotFound("Record not found")
+        key = parts[0]
         db = datasette.get_database(database)
         if table == "articles":
             return {"article": await _article(db, key)}
@@ -194,6 +338,10 @@ async def _article(db, article_id: str) -> dict | None:
         listing.format("id = ?"), [article["duplicate_of"]])).rows]
     article["reprints"] = [dict(r) for r in (await db.execute(
         listing.format("duplicate_of = ?"), [article_id])).rows]
+    labels = (await db.execute(
+        "select verdict, note, labelled_at, labelled_by from current_labels "
+        "where article_id = ?", [article_id])).rows
+    article["label"] = dict(labels[0]) if labels else None
     return article
 
 
