@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-test demo test lint bench lock clean
+.PHONY: install install-test demo test test-fast lint bench lock clean
 
 # Runtime only: what `frwatch demo`, `crawl`, `serve` … need.
 $(VENV)/.installed-runtime: requirements.lock pyproject.toml
@@ -28,6 +28,10 @@ demo: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# The unit layer alone (tests/unit: no servers, no subprocesses, no model), in seconds.
+test-fast: install-test
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: install-test
 	$(BIN)/ruff check .

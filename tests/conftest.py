@@ -95,3 +95,12 @@ def store(labelled_store, tmp_path):
     config = tmp_path / "sources.yaml"
     config.write_text(relocate((DEMO_WEB / "sources.yaml").read_text(), DEMO_WEB))
     return path, config, labelled_store[1]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything outside tests/unit/ starts servers, processes or the model: `slow`.
+    `pytest -m "not slow"` runs the unit layer alone, in about a second."""
+    unit = Path(__file__).resolve().parent / "unit"
+    for item in items:
+        if unit not in Path(item.fspath).resolve().parents:
+            item.add_marker(pytest.mark.slow)
