@@ -168,7 +168,8 @@ class Soak:
             sources=self.web.sources(),
             crawl={"max_age_days": 100000, "delay_seconds": 0, "concurrency_per_domain": 4,
                    "allow_private_addresses": True, "timeout_seconds": TIMEOUT},
-            alerts=[{"name": "hook", "mode": "story", "apprise": self.receiver.url("/story")},
+            alerts=[{"name": "hook", "mode": "story", "apprise": self.receiver.url("/story"),
+                     "max_messages": 1000},  # a message per story: counted below
                     {"name": "digest", "mode": "digest",
                      "apprise": self.receiver.url("/digest")},
                     {"name": "atom", "atom": str(self.atom), "max_entries": 200}])

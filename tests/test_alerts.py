@@ -19,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from benchmarks.labelled import copy_store
+from enrich.atom import plain
 from frwatch.config import relocate
 from frwatch.db import article_id, open_db
 from tests.conftest import DEMO_WEB, REPO, Crawl, run_cli
@@ -138,22 +139,36 @@ def to_alert(db):
 
 
 def test_email_reaches_smtp_with_subject_and_links(enriched, smtp):
+    """A burst (more new stories than max_messages) is one digest e-mail; a single new
+    story is its own e-mail. One e-mail per run: apprise waits 5.5 s between e-mails."""
     db, config, _ = enriched
     with_alerts(config, [{"name": "desk", "apprise":
                           f"mailto://127.0.0.1:{smtp.port}?from=frwatch@example.org"
                           "&to=desk@example.org&mode=insecure"}])
     out = alert(config, db, "--backfill")
     expected = to_alert(db)
-    assert f"desk: {len(expected)} sent" in out
-    assert len(smtp.messages) == len(expected)
-    subjects = {m["Subject"] for m in smtp.messages}
-    assert subjects == {f"[frwatch] {a['title']}" for a in expected.values()}
-    for message in smtp.messages:
-        body = message.get_body(preferencelist=("html",)).get_content()
-        title = message["Subject"].removeprefix("[frwatch] ")
-        url = next(a["url"] for a in expected.values() if a["title"] == title)
-        assert url in body
-        assert "similar to seed" in body
+    assert len(expected) > 5
+    assert f"desk: {len(expected)} sent (as one digest" in out
+    [digest] = smtp.messages
+    assert digest["Subject"].startswith(f"[frwatch] {len(expected)} new articles in ")
+    body = digest.get_body(preferencelist=("plain", "html")).get_content()
+    assert all(a["url"] in body for a in expected.values())
+    # Then one new story: an e-mail of its own, with its headline, link and reason.
+    conn = open_db(db)
+    known = next(conn.query("select * from articles where related = 1 and "
+                            "duplicate_of is null limit 1"))
+    fresh = {**known, "id": article_id("https://news.test/fresh"),
+             "url": "https://news.test/fresh", "canonical_url": "https://news.test/fresh",
+             "title": "A fresh story about face surveillance", "cluster_id": None}
+    conn["articles"].insert(fresh, pk="id")
+    conn.close()
+    out = alert(config, db)
+    assert "desk: 1 sent." in out
+    message = smtp.messages[-1]
+    assert message["Subject"] == f"[frwatch] {fresh['title']}"
+    body = message.get_body(preferencelist=("plain", "html")).get_content()
+    assert fresh["url"] in body
+    assert f"Why: {plain(fresh['relevance_reason'])}" in body
 
 
 def test_digest_to_a_json_webhook_grouped_by_story(enriched, webhook):
@@ -173,7 +188,8 @@ def test_digest_to_a_json_webhook_grouped_by_story(enriched, webhook):
 def test_no_duplicates_new_ones_exactly_and_reprints_folded(store, webhook):
     db, config, labels = store
     webhook.up()
-    with_alerts(config, [{"name": "hook", "apprise": f"json://127.0.0.1:{webhook.port}/h"}])
+    with_alerts(config, [{"name": "hook", "max_messages": 1000,
+                          "apprise": f"json://127.0.0.1:{webhook.port}/h"}])
     # Hold back the labelled articles; enrich and alert the demo web alone.
     conn = open_db(db)
     held = list(conn.query("select * from articles where discovered_via = 'labelled'"))
@@ -213,7 +229,8 @@ def test_no_duplicates_new_ones_exactly_and_reprints_folded(store, webhook):
 
 def test_a_receiver_that_is_down_gets_it_next_run(enriched, webhook):
     db, config, _ = enriched
-    with_alerts(config, [{"name": "hook", "apprise": f"json://127.0.0.1:{webhook.port}/h"}])
+    with_alerts(config, [{"name": "hook", "max_messages": 1000,
+                          "apprise": f"json://127.0.0.1:{webhook.port}/h"}])
     out = alert(config, db, "--backfill")
     expected = to_alert(db)
     assert f"{len(expected)} FAILED" in out
@@ -230,7 +247,8 @@ def test_a_receiver_that_is_down_gets_it_next_run(enriched, webhook):
 def test_interrupted_send_is_never_repeated(enriched, webhook):
     db, config, _ = enriched
     webhook.up()
-    with_alerts(config, [{"name": "hook", "apprise": f"json://127.0.0.1:{webhook.port}/h"}])
+    with_alerts(config, [{"name": "hook", "max_messages": 1000,
+                          "apprise": f"json://127.0.0.1:{webhook.port}/h"}])
     victim = next(iter(to_alert(db)))
     # The state a kill between sending and recording leaves behind.
     conn = open_db(db)
