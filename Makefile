@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-test demo test test-fast lint bench lock clean
+.PHONY: install install-test demo demo-serve test test-fast lint bench lock clean
 
 # Runtime only: what `frwatch demo`, `crawl`, `serve` … need.
 $(VENV)/.installed-runtime: requirements.lock pyproject.toml
@@ -25,6 +25,11 @@ install-test: $(VENV)/.installed-test
 
 demo: install
 	$(BIN)/frwatch demo
+
+# The demo, then Datasette on http://127.0.0.1:8001/ with the demo web still up (so
+# "original article" links open), until Ctrl-C.
+demo-serve: install
+	$(BIN)/frwatch demo --serve
 
 test: install-test
 	$(BIN)/python -m pytest

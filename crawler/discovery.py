@@ -19,6 +19,8 @@ import feedparser
 from dateutil import parser as dateparser
 from lxml import etree
 
+from frwatch.errors import one_line
+
 MAX_UNZIPPED_BYTES = 50_000_000
 
 
@@ -91,7 +93,11 @@ def parse_feed(body: bytes, base_url: str, content_type: str = "") -> Discovery:
         return Discovery(error=f"feed: {exc}")
     if _is_json(body, content_type):
         return _parse_json_feed(body, base_url)
-    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    # A content type, so that feedparser does not flag every feed "no Content-type
+    # specified" (an empty but valid feed then read as broken); the XML declaration
+    # still decides the encoding.
+    parsed = feedparser.parse(body, response_headers={"content-location": base_url,
+                                                       "content-type": "application/xml"})
     entries = []
     for item in parsed.entries:
         link = item.get("link") or _first_alternate(item)
@@ -107,10 +113,10 @@ def parse_feed(body: bytes, base_url: str, content_type: str = "") -> Discovery:
     if not entries:
         if not parsed.get("version"):
             reason = parsed.get("bozo_exception")
-            detail = f" ({_one_line(reason)})" if reason else ""
+            detail = f" ({one_line(reason)})" if reason else ""
             return Discovery(error=f"not a feed{detail}")
         if parsed.get("bozo"):
-            return Discovery(error=f"broken feed: {_one_line(parsed.get('bozo_exception'))}")
+            return Discovery(error=f"broken feed: {one_line(parsed.get('bozo_exception'))}")
     return Discovery(entries=_unique(entries))
 
 
@@ -125,7 +131,7 @@ def _parse_json_feed(body: bytes, base_url: str) -> Discovery:
     try:
         document = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        return Discovery(error=f"broken JSON feed: {_one_line(exc)}")
+        return Discovery(error=f"broken JSON feed: {one_line(exc)}")
     if not isinstance(document, dict) or not isinstance(document.get("items"), list):
         return Discovery(error="not a JSON Feed (no items list)")
     entries = []
@@ -156,7 +162,7 @@ def parse_sitemap(body: bytes, base_url: str) -> Discovery:
         body = maybe_gunzip(body)
         root = etree.fromstring(body, _XML_PARSER)
     except (ValueError, etree.XMLSyntaxError) as exc:
-        return Discovery(error=f"broken sitemap: {_one_line(exc)}")
+        return Discovery(error=f"broken sitemap: {one_line(exc)}")
     if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
         return Discovery(error="not a sitemap (no urlset or sitemapindex)")
     found: list[Entry] = []
@@ -222,8 +228,6 @@ def _unique(entries: list[Entry]) -> list[Entry]:
     return out
 
 
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())[:200]
 
 
 __all__ = ["Discovery", "Entry", "looks_like_article", "maybe_gunzip", "parse_date",

@@ -15,6 +15,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
+from frwatch.errors import one_line
+
 _REASONS: list[tuple[tuple[type[BaseException], ...], str]] = [
     ((DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError), "timeout"),
     ((CannotResolveHostError, tx_error.DNSLookupError), "DNS lookup failed"),
@@ -40,9 +42,9 @@ def describe_failure(failure: Failure) -> tuple[str, int | None]:
             return "too large: decompresses beyond the size cap (a gzip bomb?)", None
         if "max redirections" in message:
             return "redirect loop (too many redirects)", None
-        return _one_line(exc), None
+        return one_line(exc, 300), None
     if isinstance(exc, DownloadCancelledError) or "larger than download max size" in str(exc):
-        return f"too large: {_one_line(exc)}", None
+        return f"too large: {one_line(exc, 300)}", None
     for types, reason in _REASONS:
         if isinstance(exc, types):
             return reason, None
@@ -53,9 +55,7 @@ def describe_failure(failure: Failure) -> tuple[str, int | None]:
             return "connection closed by the server before a full response", None
         if "reset" in text.lower():
             return "connection reset by the server", None
-        return f"download failed: {_one_line(exc)}", None
-    return f"{type(exc).__name__}: {_one_line(exc)}", None
+        return f"download failed: {one_line(exc, 300)}", None
+    return f"{type(exc).__name__}: {one_line(exc, 300)}", None
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]

@@ -6,6 +6,7 @@ while the Scrapy reactor keeps fetching; it imports nothing from Scrapy.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -120,32 +121,43 @@ def page_kind(tree: Any) -> tuple[bool | None, str]:
     return None, ""
 
 
-def _headlines(tree: Any) -> list[str]:
-    """The page's own headline candidates, best first: JSON-LD `headline` of an article,
-    og:title (or twitter:title), the first h1."""
-    found = [item["headline"] for item in _json_ld(tree)
-             if _types(item) & ARTICLE_TYPES and isinstance(item.get("headline"), str)]
-    found += [v for v in (_meta(tree, "og:title"), _meta(tree, "twitter:title")) if v]
-    h1 = tree.find(".//h1")
-    if h1 is not None:
-        found.append("".join(h1.itertext()))
-    return [t for t in (" ".join(f.split()) for f in found) if 3 <= len(t) <= 300]
+def _clean_text(text: str) -> str:
+    return " ".join(html.unescape(text).split())
 
 
-def choose_title(candidates: list[str], html_title: str | None, sitename: str | None,
-                 url: str) -> str | None:
-    """The first candidate that is a headline of this page: not the site's name, and
-    sharing most of its words with the `<title>` when there is one (an h1 or og:title
-    can belong to a promo box or to the site)."""
-    page_words = set(_WORD.findall((html_title or "").lower()))
-    for candidate in candidates:
-        cleaned = clean_title(candidate, sitename, url)
-        if not cleaned or _squeeze(cleaned) in _site_words(sitename, url):
-            continue
-        words = set(_WORD.findall(cleaned.lower()))
-        if not page_words or not words or len(words & page_words) >= 0.5 * len(words):
-            return cleaned
-    return clean_title(html_title, sitename, url)
+def _headlines(tree: Any) -> tuple[list[str], list[str]]:
+    """The page's headline candidates: the texts of its h1 elements (what a reader sees),
+    and what its metadata says (JSON-LD `headline` of an article, og:title,
+    twitter:title), each in page order."""
+    meta = [item["headline"] for item in _json_ld(tree)
+            if _types(item) & ARTICLE_TYPES and isinstance(item.get("headline"), str)]
+    meta += [v for v in (_meta(tree, "og:title"), _meta(tree, "twitter:title")) if v]
+    h1s = ["".join(h.itertext()) for h in tree.iter("h1")]
+    keep = [t for t in (_clean_text(x) for x in h1s) if 3 <= len(t) <= 300]
+    return keep, [t for t in (_clean_text(x) for x in meta) if 3 <= len(t) <= 300]
+
+
+def choose_title(h1s: list[str], meta: list[str], html_title: str | None,
+                 sitename: str | None, url: str) -> str | None:
+    """The headline a reader sees: an h1 that the page's metadata or `<title>` agrees
+    with (most of its words), else the only h1 that is not the site's name, else the
+    metadata's headline, else the `<title>`; site names and dates cut off."""
+    names = _site_words(sitename, url)
+
+    def usable(text: str | None) -> str | None:
+        cleaned = clean_title(text, sitename, url)
+        return cleaned if cleaned and _squeeze(cleaned) not in names else None
+
+    visible = [t for t in (usable(h) for h in h1s) if t]
+    stated = [t for t in (usable(m) for m in [*meta, html_title]) if t]
+    stated_words = [set(_WORD.findall(t.lower())) for t in stated]
+    for headline in visible:
+        words = set(_WORD.findall(headline.lower()))
+        if words and any(len(words & other) >= 0.5 * len(words) for other in stated_words):
+            return headline
+    if len(visible) == 1:
+        return visible[0]
+    return stated[0] if stated else (visible[0] if visible else None)
 
 
 def _squeeze(text: str) -> str:
@@ -184,8 +196,11 @@ def clean_title(title: str | None, sitename: str | None, url: str) -> str | None
             return True
         if _DATE_PART.match(part.strip()):
             return True
-        return any(squeezed == n or (len(n) >= 4 and (squeezed.startswith(n) or
-                                                        n.startswith(squeezed)))
+        # The name itself, the name with a little more ("Le Monde.fr", "BBC News") or a
+        # cut-off name ("CBSSp"); not a phrase that merely starts with it.
+        return any(squeezed == n or (len(n) >= 4 and (
+            (squeezed.startswith(n) and len(squeezed) <= len(n) + 6)
+            or (n.startswith(squeezed) and len(squeezed) >= 4)))
                    for n in names)
 
     head, colon, rest = title.partition(": ")
@@ -220,8 +235,8 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
     result["language"] = _lang_of(tree)
     result["rel_canonical"] = _canonical_of(tree, url)
     is_article, said = page_kind(tree)
-    headlines = _headlines(tree)
-    html_title = " ".join((tree.findtext(".//title") or "").split()) or None
+    h1s, stated = _headlines(tree)
+    html_title = _clean_text(tree.findtext(".//title") or "") or None
     today = datetime.now(UTC).date()
     # Conservative dates: no guessing from footers or free text (a copyright year is
     # not a publication date), never later than tomorrow.
@@ -252,7 +267,7 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
     published = doc.date if plausible_date(doc.date) else None
     sitename = (doc.sitename or "").strip() or _meta(tree, "og:site_name")
     result.update(
-        title=choose_title(headlines + ([doc.title] if doc.title else []), html_title,
+        title=choose_title(h1s, stated + ([doc.title] if doc.title else []), html_title,
                            sitename, url),
         html_title=html_title,
         author=(doc.author or "").strip() or None,

@@ -29,7 +29,7 @@ FRWATCH_RETRY_BACKOFF_MAX = 30.0  # a longer Retry-After waits for the next run
 
 USER_AGENT = (
     f"frwatch/{__version__} (+https://github.com/frwatch/frwatch; "
-    "news monitor for facial-recognition policy)"
+    "a news monitor)"
 )
 ROBOTSTXT_OBEY = True
 
@@ -74,6 +74,8 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 100,
+    # Network, DNS and robots.txt errors: no tracebacks (each is a `failures` row).
+    "crawler.extensions.QuietNetworkErrors": 110,
 }
 
 LOG_LEVEL = "INFO"

@@ -473,7 +473,8 @@ def digest_message(articles: list[dict], reprints: dict[str, list[dict]],
                 lines.append(f"  {also}")
         lines.append("")
     noun = "story" if len(by_cluster) == 1 else "stories"
-    title = (f"[frwatch] {len(articles)} new articles in {len(by_cluster)} {noun}: {topic}")
+    things = "article" if len(articles) == 1 else "articles"
+    title = f"[frwatch] {len(articles)} new {things} in {len(by_cluster)} {noun}: {topic}"
     return title, "\n".join(lines).strip()
 
 
@@ -489,7 +490,7 @@ def preview_store(db: Database, config: Config, backfill: bool = False,
 
 
 @dataclass
-class TestResult:
+class ChannelCheck:
     channel: str
     ok: bool
     detail: str
@@ -498,7 +499,7 @@ class TestResult:
         return f"{'ok    ' if self.ok else 'FAILED'} {self.channel}: {self.detail}"
 
 
-def test_channels(config: Config, channel: str | None = None) -> list[TestResult]:
+def send_test_messages(config: Config, channel: str | None = None) -> list[ChannelCheck]:
     """Send one clearly marked test message to each apprise channel (or the one named)
     and check that each Atom file could be written; nothing is recorded in the store."""
     results = []
@@ -510,23 +511,23 @@ def test_channels(config: Config, channel: str | None = None) -> list[TestResult
     return results
 
 
-def _test_atom(config: Config, alert: Alert) -> TestResult:
+def _test_atom(config: Config, alert: Alert) -> ChannelCheck:
     path = config.resolve(alert.atom or "")
     directory = next((d for d in (path.parent, *path.parent.parents) if d.exists()),
                      path.parent)
     if not directory.is_dir() or not os.access(directory, os.W_OK | os.X_OK):
-        return TestResult(alert.channel, False, f"{path}: cannot write in {directory}")
-    return TestResult(alert.channel, True, f"{path} can be written (atom files get no "
-                      "test message; the next alert run writes it)")
+        return ChannelCheck(alert.channel, False, f"{path}: cannot write in {directory}")
+    return ChannelCheck(alert.channel, True, f"{path} can be written (atom files get no "
+                        "test message; the next alert run writes it)")
 
 
-def _test_apprise(config: Config, alert: Alert, where: str) -> TestResult:
+def _test_apprise(config: Config, alert: Alert, where: str) -> ChannelCheck:
     import apprise
 
     try:
         url, secrets = expand_secrets(alert.apprise or "", f"{where}.apprise")
     except FrwatchError as exc:
-        return TestResult(alert.channel, False, str(exc))
+        return ChannelCheck(alert.channel, False, str(exc))
     scrubber = _Scrubber(secrets)
     apprise_log = logging.getLogger("apprise")
     apprise_log.addFilter(scrubber)
@@ -534,8 +535,8 @@ def _test_apprise(config: Config, alert: Alert, where: str) -> TestResult:
     try:
         target = apprise.Apprise()
         if not target.add(url):
-            return TestResult(alert.channel, False,
-                              "not a notification URL apprise understands")
+            return ChannelCheck(alert.channel, False,
+                                "not a notification URL apprise understands")
         title = f"[frwatch] TEST message, not news: {plain(config.topic.name)}"
         body = (f"This is a test message from frwatch (`frwatch alert --test`) to the "
                 f"channel {alert.channel}, to check that alerts about "
@@ -545,11 +546,11 @@ def _test_apprise(config: Config, alert: Alert, where: str) -> TestResult:
             ok = target.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT,
                                log_callback=_collect(errors))
         except Exception as exc:
-            return TestResult(alert.channel, False, scrub(str(exc), secrets)[:300])
+            return ChannelCheck(alert.channel, False, scrub(str(exc), secrets)[:300])
     finally:
         apprise_log.removeFilter(scrubber)
     if ok:
-        return TestResult(alert.channel, True, "test message sent")
-    return TestResult(alert.channel, False,
-                      _last_error([scrub(line, secrets) for line in errors]))
+        return ChannelCheck(alert.channel, True, "test message sent")
+    return ChannelCheck(alert.channel, False,
+                        _last_error([scrub(line, secrets) for line in errors]))
 

@@ -113,4 +113,6 @@ def write_atom(path: Path, entries: list[dict], title: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(handle, "wb") as out:
         out.write(feed.atom_str(pretty=True))
+    # mkstemp makes the file 0600: a feed reader or a web server must be able to read it.
+    os.chmod(temporary, 0o644)
     os.replace(temporary, path)

@@ -204,6 +204,7 @@ class Enricher:
         self._load_reprint_groups()
         if self._state("relevance_signature") != self.signature:
             self._rescore_all()
+        self._record_topic()
         pending = [r[0] for r in self.db.execute(
             "select a.id from articles a left join embeddings e "
             "on e.article_id = a.id and e.model = ? "
@@ -222,6 +223,15 @@ class Enricher:
                     bar.update(len(batch))
         self.summary.seconds = time.perf_counter() - started
         return self.summary
+
+    def _record_topic(self) -> None:
+        """What the store is about and how it is judged, for the home page and status."""
+        topic = self.config.topic
+        with self.db.atomic():
+            self._set_state("topic_name", topic.name)
+            self._set_state("topic_description", topic.description)
+            self._set_state("calibration", f"{self.config.calibration_path} "
+                                           f"({self.calibration.note})")
 
     def _rows(self, ids: list[str]) -> list[dict]:
         marks = ",".join("?" * len(ids))
@@ -418,13 +428,17 @@ class Enricher:
             if not cluster.touched or cluster.id is None:
                 continue
             members = list(self.db.query(
-                "select a.title, e.vector from articles a join embeddings e "
+                "select a.title, a.duplicate_of, e.vector from articles a join embeddings e "
                 "on e.article_id = a.id and e.model = ? where a.cluster_id = ?",
                 [self.spec.key, cluster.id]))
             label = ""
-            if members:
-                closeness = [float(from_blob(m["vector"]) @ cluster.centroid) for m in members]
-                label = members[int(np.argmax(closeness))]["title"] or ""
+            # The label is an original's headline (a reprint's may be rewritten by the
+            # syndicator), the one nearest the cluster's centre.
+            originals = [m for m in members if not m["duplicate_of"]] or members
+            if originals:
+                closeness = [float(from_blob(m["vector"]) @ cluster.centroid)
+                             for m in originals]
+                label = originals[int(np.argmax(closeness))]["title"] or ""
             self.db["clusters"].update(cluster.id, {
                 "label": label, "size": len(members), "first_seen": cluster.first.isoformat(),
                 "last_seen": cluster.last.isoformat(), "centroid": to_blob(cluster.centroid),

@@ -22,7 +22,9 @@ class _Command(click.Command):
         try:
             return super().invoke(ctx)
         except FrwatchError as exc:
-            click.echo(f"frwatch: error: {exc}", err=True)
+            # Several mistakes (a config's): one line each, all at once.
+            for line in str(exc).splitlines() or [""]:
+                click.echo(f"frwatch: error: {line}", err=True)
             ctx.exit(1)
 
 
@@ -78,15 +80,49 @@ def _db_only(config_path: Path, db_path: Path | None) -> Path:
     return _load(config_path, db_path)[1]
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines (blank lines, `# comments` and a leading `export ` allowed; a
+    value may be in single or double quotes); a malformed line is a one-line error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FrwatchError(f"{path}: cannot read the env file: {exc.strerror or exc}") from None
+    values = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name.isidentifier():
+            raise FrwatchError(f"{path}: line {number}: expected KEY=VALUE")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
 @click.group(cls=_Group)
 @click.version_option(package_name="frwatch")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read KEY=VALUE lines from this file into the environment first (the "
+                   "secrets that ${VAR}s in alert URLs name); its values win.")
 @click.pass_context
-def cli(ctx: click.Context, verbose: int) -> None:
-    """frwatch: a media monitor for news about facial-recognition policy."""
+def cli(ctx: click.Context, verbose: int, env_file: Path | None) -> None:
+    """frwatch: a media monitor for news about the topic your config describes."""
+    import os
+
     # Scrapy installs its own log handler for crawls at this level; the other stages
     # log through the same root logger.
-    ctx.obj = {"log_level": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)]}
+    ctx.obj = {"log_level": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
+               "env_file": env_file}
+    if env_file is not None:
+        try:
+            os.environ.update(read_env_file(env_file))
+        except FrwatchError as exc:
+            click.echo(f"frwatch: error: {exc}", err=True)
+            ctx.exit(1)
 
 
 @cli.command()
@@ -116,7 +152,10 @@ def crawl(ctx: click.Context, config_path: Path, db_path: Path | None, spider: s
     with _writer(db, wait):
         run = run_crawl(config, db, spider=spider, log_level=ctx.obj["log_level"],
                         settings=settings)
-    click.echo(_run_summary(run))
+    report, nothing = _crawl_report(config, db, run, spider)
+    click.echo(report)
+    if nothing:
+        raise FrwatchError(nothing)
 
 
 @cli.command()
@@ -222,31 +261,70 @@ def calibrate(config_path: Path, db_path: Path | None, force: bool, wait: float)
 @cli.command()
 @_options
 @click.option("--backfill", is_flag=True,
-              help="On a channel's first run, send what is already stored too.")
+              help="Also send what is stored and not yet sent to a channel (on its first "
+                   "run: the backlog; later: articles recorded as backlog).")
+@click.option("--channel", metavar="NAME", help="Only this channel (its `name`).")
+@click.option("--test", "test", is_flag=True,
+              help="Send one clearly marked test message to each channel and report each "
+                   "result; nothing is stored.")
+@click.option("--preview", is_flag=True,
+              help="Print what the next run would send; nothing is sent or stored.")
 @_wait_option
-def alert(config_path: Path, db_path: Path | None, backfill: bool, wait: float) -> None:
+def alert(config_path: Path, db_path: Path | None, backfill: bool, channel: str | None,
+          test: bool, preview: bool, wait: float) -> None:
     """Send new related coverage to every alert channel, once per channel.
 
     Example:
 
     \b
+        frwatch alert --test                 # does every channel work?
+        frwatch alert --preview              # what would the next run send?
         frwatch alert --config seeds/sources.yaml
     """
+    from enrich.alerts import select_channels, send_test_messages
+
     config, db = _load(config_path, db_path)
+    if test and preview:
+        raise FrwatchError("--test and --preview: give one of them")
+    # An unknown --channel or an unset ${VAR}: one line each, before anything is sent.
+    config.check_channels([index for index, _ in select_channels(config, channel)])
+    if test:
+        results = send_test_messages(config, channel)
+        for result in results:
+            click.echo(result.line())
+        if not results:
+            click.echo("No alert channels configured.")
+        failed = sum(not r.ok for r in results)
+        if failed:
+            raise FrwatchError(f"{failed} of {len(results)} channels failed the test")
+        return
+    if preview:
+        from enrich.alerts import preview_store
+        from frwatch.db import open_db
+
+        if not db.exists():
+            raise FrwatchError(f"{db}: no database yet (run `frwatch crawl` first)")
+        store = open_db(db)
+        try:
+            click.echo(preview_store(store, config, backfill=backfill, channel=channel))
+        finally:
+            store.close()
+        return
     with _writer(db, wait):
-        summary = run_alert(config, db, backfill=backfill)
+        summary = run_alert(config, db, backfill=backfill, channel=channel)
     click.echo(summary.line())
     if summary.failed:
         click.echo("Failed alerts are retried on the next run.", err=True)
 
 
-def run_alert(config: Config, db_path: Path, backfill: bool = False):
+def run_alert(config: Config, db_path: Path, backfill: bool = False,
+              channel: str | None = None):
     from enrich.alerts import alert_store
     from frwatch.db import open_db
 
     db = open_db(db_path)
     try:
-        return alert_store(db, config, backfill=backfill)
+        return alert_store(db, config, backfill=backfill, channel=channel)
     finally:
         db.close()
 
@@ -271,6 +349,7 @@ def run_all(ctx: click.Context, config_path: Path, db_path: Path | None, backfil
     from frwatch.db import open_db
 
     config, db = _load(config_path, db_path)
+    config.check_channels()  # an unset ${VAR}: say so before crawling, not after
     with _writer(db, wait):
         crawl = run_crawl(config, db, log_level=ctx.obj["log_level"])
         enriched = run_enrich(config, db)
@@ -281,30 +360,40 @@ def run_all(ctx: click.Context, config_path: Path, db_path: Path | None, backfil
         clusters = store.execute("select count(*) from clusters").fetchone()[0]
     finally:
         store.close()
+    report, nothing = _crawl_report(config, db, crawl, "news")
     click.echo("\n".join([
-        _run_summary(crawl),
+        report,
         enriched.line(),
         alerts.line(),
         f"Store: {total[0]} articles, {total[1] or 0} related, {clusters} story clusters.",
     ]))
+    if nothing:
+        raise FrwatchError(nothing)
 
 
 @cli.command()
 @_options
 @click.option("--every", default=30, show_default=True, type=click.IntRange(5, 1440),
               help="Minutes between runs.")
-def schedule(config_path: Path, db_path: Path | None, every: int) -> None:
-    """Print a crontab line and a systemd service and timer for `frwatch run`.
+@click.option("--env-file", "env_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The file of KEY=VALUE secrets the scheduled run reads (passed to it "
+                   "as `frwatch --env-file PATH run`).")
+@click.pass_context
+def schedule(ctx: click.Context, config_path: Path, db_path: Path | None, every: int,
+             env_file: Path | None) -> None:
+    """Print crontab lines and a systemd service and timer for `frwatch run`, every
+    --every minutes exactly (several cron lines where one cannot say it).
 
     Example:
 
     \b
-        frwatch schedule --every 30 >> frwatch-schedule.txt
+        frwatch schedule --every 90 --env-file ~/.config/frwatch/env
     """
     from frwatch.schedule import render_schedule
 
     config, db = _load(config_path, db_path)
-    click.echo(render_schedule(config.path, db, every))
+    click.echo(render_schedule(config.path, db, every, topic=config.topic.name,
+                               env_file=env_file or ctx.obj.get("env_file")))
 
 
 @cli.command()
@@ -455,8 +544,14 @@ def status(config_path: Path, db_path: Path | None, failure_count: int,
 @click.option("--web", "web_dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEMO_WEB, help="The demo web to serve.")
 @click.option("--crawl-only", is_flag=True, help="Stop after the crawl (no enrich, no alerts).")
+@click.option("--serve", "serve_after", is_flag=True,
+              help="Then browse it: Datasette on --port while the demo web stays up (so "
+                   "\"original article\" links open), until Ctrl-C.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535),
+              help="Datasette's port with --serve.")
 @click.pass_context
-def demo(ctx: click.Context, db_path: Path, web_dir: Path, crawl_only: bool) -> None:
+def demo(ctx: click.Context, db_path: Path, web_dir: Path, crawl_only: bool,
+         serve_after: bool, port: int) -> None:
     """Serve the bundled offline demo web on 127.0.0.1, crawl it into a fresh database,
     enrich it and write the related coverage to an Atom file beside the database.
 
@@ -464,6 +559,7 @@ def demo(ctx: click.Context, db_path: Path, web_dir: Path, crawl_only: bool) -> 
 
     \b
         frwatch demo
+        frwatch demo --serve      # and browse it, links and all, until Ctrl-C
     """
     from frwatch.localweb import LocalWeb
 
@@ -484,16 +580,48 @@ def demo(ctx: click.Context, db_path: Path, web_dir: Path, crawl_only: bool) -> 
         config = load_config(served)
         click.echo(f"Serving the demo web: {', '.join(web.origins.values())}")
         run = run_crawl(config, db_path, log_level=ctx.obj["log_level"])
-    click.echo(_run_summary(run))
-    if not crawl_only:
-        click.echo(run_enrich(config, db_path).line())
-        click.echo(run_alert(config, db_path).line())
-    from frwatch.status import render_status
+        click.echo(_run_summary(run))
+        if not crawl_only:
+            click.echo(run_enrich(config, db_path).line())
+            click.echo(run_alert(config, db_path).line())
+        from frwatch.status import render_status
 
-    click.echo(render_status(db_path, failures=5))
+        click.echo(render_status(db_path, failures=5))
+        if serve_after:
+            _serve_demo(db_path, port)
+            return
     click.echo(f"\nBrowse it:  frwatch serve --db {db_path}   (Datasette on http://127.0.0.1:8001)"
                f"\n            frwatch status --db {db_path}"
-               + ("" if crawl_only else f"\n            subscribe to {atom} in a feed reader"))
+               + ("" if crawl_only else f"\n            subscribe to {atom} in a feed reader")
+               + "\n            (`frwatch demo --serve` keeps the demo web up, so links open)")
+
+
+def _serve_demo(db_path: Path, port: int) -> None:
+    """Datasette on the demo store, in its own process (this one has run Scrapy's
+    reactor), while the caller keeps the demo web up; returns on Ctrl-C."""
+    import signal
+    import subprocess
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    click.echo(f"\nBrowse it on http://127.0.0.1:{port}/ (the demo web stays up, so "
+               "\"original article\" links open). Ctrl-C to stop.", err=True)
+    command = [sys.executable, "-m", "frwatch.cli", "serve", "--db", str(db_path),
+               "--port", str(port)]
+    child = subprocess.Popen(command)
+    signal.signal(signal.SIGTERM, stop)  # stopped by a service manager: Datasette too
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        child.terminate()  # it has the Ctrl-C too; this is in case it was not
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        return
+    if code:
+        raise FrwatchError(f"Datasette stopped with exit status {code}")
 
 
 def run_crawl(config: Config, db_path: Path, spider: str = "news",
@@ -529,6 +657,56 @@ def run_crawl(config: Config, db_path: Path, spider: str = "news",
         return next(db.query("select * from crawl_runs order by id desc limit 1"), {})
     finally:
         db.close()
+
+
+def _crawl_report(config: Config, db_path: Path, run: dict, spider: str
+                  ) -> tuple[str, str | None]:
+    """The run's summary, then one line per source that failed in it (full reasons stay
+    in `failures`: `frwatch status`, Datasette); and, when every listing the spider asked
+    for failed, the one-line reason to exit 1 with."""
+    from frwatch.db import open_db
+    from frwatch.status import shorten
+
+    text = _run_summary(run)
+    if not run:
+        return text, None
+    db = open_db(db_path)
+    try:
+        rows = list(db.query("select source, kind, reason, url from failures where run_id = ? "
+                             "order by id", [run["id"]]))
+    finally:
+        db.close()
+    kinds = {"news": ("feeds", "sitemaps", "pages"), "feeds": ("feeds",),
+             "sitemaps": ("sitemaps",), "pages": ("pages",)}[spider]
+    listings = {url: source.name for source in config.sources for kind in kinds
+                for url in getattr(source, kind)}
+    failed_listings = {r["url"] for r in rows if r["url"] in listings}
+    by_source: dict[str, list[dict]] = {}
+    for row in rows:
+        by_source.setdefault(row["source"] or "(no source)", []).append(row)
+    lines = [text]
+    for name, failures in by_source.items():
+        mine = [u for u, owner in listings.items() if owner == name]
+        dead = [r for r in failures if r["url"] in listings]
+        reasons: dict[str, int] = {}
+        for r in failures:
+            reasons[r["reason"] or "?"] = reasons.get(r["reason"] or "?", 0) + 1
+        said = ", ".join(f"{reason} ({n})" if n > 1 else reason for reason, n in reasons.items())
+        if mine and len({r["url"] for r in dead}) == len(mine):
+            head = (f"FAILED {name}: nothing fetched, "
+                    f"{'its listing' if len(mine) == 1 else 'all its listings'} failed")
+        elif dead:
+            head = f"FAILED {name}: {len({r['url'] for r in dead})} of {len(mine)} listings failed"
+        else:
+            head = f"{name}: {len(failures)} page{'s' if len(failures) != 1 else ''} failed"
+        lines.append("  " + shorten(f"{head}: {said}", 150))
+    if by_source:
+        lines.append("  (every reason: `frwatch status`, or the failures table in Datasette)")
+    nothing = None
+    if listings and failed_listings >= set(listings):
+        nothing = (f"every listing failed ({len(listings)} of {len(listings)}); nothing was "
+                   "fetched")
+    return "\n".join(lines), nothing
 
 
 def _run_summary(run: dict) -> str:

@@ -8,6 +8,8 @@ should be a valid number``.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -37,6 +39,14 @@ def _http_url(value: str) -> str:
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression ({exc}): {value!r}") from None
+    return value
 
 
 class _Strict(BaseModel):
@@ -72,6 +82,11 @@ class Source(_Strict):
     language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
     evidence: str | None = None
     checked: str | None = None
+    # Which links of the source's section pages are articles (a regex searched in the
+    # URL; default: a slug of three or more words, a date or a long id in the path),
+    # and which never are. Feed and sitemap entries are always fetched.
+    article_pattern: Annotated[str, AfterValidator(_regex)] | None = None
+    exclude_pattern: Annotated[str, AfterValidator(_regex)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -89,6 +104,12 @@ class Source(_Strict):
             except ValueError:
                 raise ValueError(f"checked: not a date (YYYY-MM-DD): {value!r}") from None
         return data
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> Source:
+        if not (self.feeds or self.sitemaps or self.pages):
+            raise ValueError("nothing to read: give at least one of feeds, sitemaps, pages")
+        return self
 
 
 class Crawl(_Strict):
@@ -135,7 +156,14 @@ class Alert(_Strict):
         if (self.apprise is None) == (self.atom is None):
             raise ValueError("give exactly one of `apprise` (a notification URL) or `atom` "
                              "(a file path)")
+        if self.apprise is not None:
+            _known_scheme(self.apprise)
         return self
+
+    @property
+    def variables(self) -> list[str]:
+        """The ${VAR}s the apprise URL takes from the environment, in order."""
+        return list(dict.fromkeys(ENV_VAR.findall(self.apprise or "")))
 
     @property
     def channel(self) -> str:
@@ -150,9 +178,29 @@ class Alert(_Strict):
         return f"apprise:{scheme}:{digest}"
 
 
+ENV_VAR = re.compile(r"\$\{(\w+)\}")
+_SCHEMES: frozenset[str] | None = None
+
+
+def _known_scheme(url: str) -> None:
+    """Refuse an apprise URL whose scheme no apprise plugin handles (checked against
+    apprise's own registry of schemas, so a typo fails when the config loads)."""
+    global _SCHEMES
+    scheme, sep, _ = url.strip().partition("://")
+    if not sep or not scheme:
+        raise ValueError(f"not a notification URL (scheme://…): {ENV_VAR.sub('…', url)!r}")
+    if _SCHEMES is None:
+        from apprise.manager_plugins import NotificationManager
+
+        _SCHEMES = frozenset(s.lower() for s in NotificationManager().schemas())
+    if scheme.lower() not in _SCHEMES:
+        raise ValueError(f"unknown notification scheme {scheme!r}:// (apprise knows e.g. "
+                         "mailto, mailtos, slack, ntfy, ntfys, json, form, discord, matrix)")
+
+
 class Config(_Strict):
     topic: Topic   # in the file: the topic itself, or the path of a YAML file holding it
-    sources: list[Source]
+    sources: Annotated[list[Source], Field(min_length=1)]
     crawl: Crawl = Crawl()
     enrich: Enrich = Enrich()
     alerts: list[Alert] = Field(default_factory=list)
@@ -176,6 +224,19 @@ class Config(_Strict):
             return SEEDS_DIR / "calibration.json"
         return self.resolve(self.enrich.calibration or "calibration.json")
 
+    def missing_variables(self, indices: list[int] | None = None) -> list[str]:
+        """One line per unset ${VAR} of an alert channel (of those at `indices`, default
+        all), e.g. `file: alerts.0.apprise: environment variable SMTP_USER is not set`."""
+        return [f"{self.path}: alerts.{index}.apprise: environment variable {name} is not set"
+                for index, alert in enumerate(self.alerts) for name in alert.variables
+                if name not in os.environ and (indices is None or index in indices)]
+
+    def check_channels(self, indices: list[int] | None = None) -> None:
+        """Before anything is sent: every ${VAR} of the channels is set."""
+        missing = self.missing_variables(indices)
+        if missing:
+            raise FrwatchError("\n".join(missing))
+
     @property
     def seed_paths(self) -> list[Path]:
         base = self.topic.base or self.path.parent
@@ -183,17 +244,26 @@ class Config(_Strict):
                 else base / seed for seed in self.topic.seeds]
 
 
-def _first_error(path: Path, error: ValidationError) -> str:
-    err = error.errors()[0]
-    field = ".".join(str(part) for part in err["loc"]) or "(top level)"
-    message = err["msg"]
-    if err["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif err["type"] == "missing":
-        message = "required field is missing"
-    more = len(error.errors()) - 1
-    tail = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-    return f"{path}: {field}: {message}{tail}"
+def _all_errors(path: Path, error: ValidationError) -> str:
+    """Every mistake pydantic found, one line each: `file: field: message`."""
+    lines = []
+    for err in error.errors():
+        field = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif err["type"] == "missing":
+            message = "required field is missing"
+        elif err["type"] == "too_short" and err["loc"] == ("sources",):
+            message = "no sources: list at least one (name and feeds, sitemaps or pages)"
+        lines.append(f"{path}: {_printable(field)}: {_printable(message)}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _printable(text: str) -> str:
+    """`text` with line breaks and other unprintable characters escaped (a YAML key may
+    hold `\\r`): every error stays on its own line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
@@ -222,7 +292,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        raise FrwatchError(_first_error(path, exc)) from None
+        raise FrwatchError(_all_errors(path, exc)) from None
     return config.model_copy(update={"path": path})
 
 
@@ -242,7 +312,7 @@ def _read_topic(config: Path, path: Path) -> dict:
     try:
         Topic.model_validate(raw)
     except ValidationError as exc:
-        raise FrwatchError(_first_error(Path(where), exc)) from None
+        raise FrwatchError(_all_errors(Path(where), exc)) from None
     return {**raw, "base": path.parent}
 
 

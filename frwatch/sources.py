@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from frwatch.config import Config, Source
+from frwatch.errors import one_line
 from frwatch.urls import is_private_address, same_site
 
 KINDS = (("feed", "feeds"), ("sitemap", "sitemaps"), ("page", "pages"))
@@ -397,7 +398,7 @@ def _describe(exc: BaseException, timeout: float) -> tuple[bool, str]:
     if isinstance(cause, socket.gaierror):
         return False, f"cannot resolve host: {cause.strerror or cause}"
     if isinstance(cause, ssl.SSLError):
-        return False, f"TLS error: {_one_line(cause)}"
+        return False, f"TLS error: {one_line(cause)}"
     if isinstance(cause, ConnectionResetError):
         return True, "connection reset by the server"
     if isinstance(cause, http.client.RemoteDisconnected):
@@ -405,10 +406,10 @@ def _describe(exc: BaseException, timeout: float) -> tuple[bool, str]:
     if isinstance(cause, http.client.IncompleteRead):
         return True, "connection closed before the whole response arrived"
     if isinstance(cause, (http.client.HTTPException, ValueError)):
-        return True, f"broken HTTP response: {_one_line(cause)}"
+        return True, f"broken HTTP response: {one_line(cause)}"
     if isinstance(cause, OSError):
-        return False, f"network error: {cause.strerror or _one_line(cause)}"
-    return False, f"{type(cause).__name__}: {_one_line(cause)}"
+        return False, f"network error: {cause.strerror or one_line(cause)}"
+    return False, f"{type(cause).__name__}: {one_line(cause)}"
 
 
 # --- small helpers ---------------------------------------------------------------------
@@ -466,5 +467,3 @@ def _short(stamp: str) -> str:
     return stamp[:16].replace("T", " ")
 
 
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())[:200]

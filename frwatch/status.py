@@ -20,6 +20,12 @@ def render_status(db_path: Path, failures: int = 10, config: Config | None = Non
     db = open_db(db_path)
     try:
         lines = [f"Database: {db_path}"]
+        state = {r["key"]: r["value"] for r in db.query(
+            "select key, value from enrich_state where key in ('topic_name', 'calibration')")}
+        if state.get("topic_name"):
+            lines.append(f"Topic: {state['topic_name']}")
+        if state.get("calibration"):
+            lines.append(f"Calibration: {state['calibration']}")
         total = db.execute("select count(*) from articles").fetchone()[0]
         lines.append(f"Articles: {total}")
         rows = list(db.query(
@@ -68,11 +74,24 @@ def render_status(db_path: Path, failures: int = 10, config: Config | None = Non
         if recent:
             lines.append(f"Recent failures (latest {len(recent)}):")
             for f in recent:
-                lines.append(f"  {f['at'][:19]}  {f['kind']:<7}  "
-                             f"{f['reason'][:60]:<60}  {f['url']}")
+                # The whole reason (a long one last, never cut mid-word).
+                lines.append(f"  {f['at'][:19]}  {f['kind']:<7}  {f['url']}  "
+                             f"{shorten(f['reason'] or '?', 300)}")
         return "\n".join(lines)
     finally:
         db.close()
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters, cut at a word boundary with an
+    ellipsis when it is longer."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if not text[limit - 1].isspace() and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-") + "…"
 
 
 def _sources_section(db: Database, config: Config | None) -> list[str]:
@@ -161,9 +180,11 @@ def status_json(db_path: Path, config: Config | None = None) -> dict:
         total = db.execute("select count(*), count(enriched_at), sum(related), "
                            "count(duplicate_of) from articles").fetchone()
         run = next(db.query("select * from crawl_runs order by id desc limit 1"), None)
+        state = {r["key"]: r["value"] for r in db.query("select key, value from enrich_state")}
         return {
             "database": str(db_path),
-            "topic": config.topic.name if config else None,
+            "topic": config.topic.name if config else state.get("topic_name"),
+            "calibration": state.get("calibration"),
             "articles": total[0], "enriched": total[1], "related": total[2] or 0,
             "reprints": total[3],
             "clusters": db.execute("select count(*) from clusters").fetchone()[0],

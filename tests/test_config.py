@@ -33,7 +33,7 @@ def write(tmp_path: Path, text: str) -> Path:
     (GOOD.replace("max_age_days: 30", "max_age_days: 30\n  colour: blue"),
      "crawl.colour: unknown key"),
     (GOOD.replace("https://example.com/rss.xml", "example.com/rss.xml"),
-     "sources.0.feeds.0: Value error, not an http(s) URL with a host: 'example.com/rss.xml'"),
+     "sources.0.feeds.0: not an http(s) URL with a host: 'example.com/rss.xml'"),
     (GOOD.replace("max_age_days: 30", "max_age_days: soon"),
      "crawl.max_age_days: Input should be a valid integer"),
     (GOOD.replace("  name: Facial recognition policy\n", ""),

@@ -25,7 +25,8 @@ crawl:
 def test_private_addresses_refused_unless_allowed(faults_web, tmp_path):
     by_name = faults_web.url("faults", "/rss.xml").replace("127.0.0.1", "localhost")
     crawl = Crawl(faults_web, tmp_path, GUARDED.replace("FEED_BY_NAME", by_name))
-    proc = crawl.run()
+    proc = crawl.run(check=False)
+    assert proc.returncode == 1  # every listing failed: nothing was fetched
     assert faults_web.requests == []  # not even robots.txt
     reasons = sorted(r["reason"] for r in crawl.rows("select reason from failures"))
     assert len(reasons) == 2

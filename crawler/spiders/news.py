@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from crawler.discovery import Discovery, Entry, looks_like_article, parse_feed, 
 from crawler.errors import describe_failure
 from crawler.items import ArticlePage
 from crawler.store import CrawlStore
-from frwatch.config import Config, load_config
+from frwatch.config import Config, Source, load_config
 from frwatch.urls import canonicalize, same_site
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class NewsSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = _config_for(crawler.settings)
+        spider.sources = {source.name: source for source in spider.config.sources}
         db_path = crawler.settings.get("FRWATCH_DB") or spider.config.db_path
         spider.store = CrawlStore(db_path)
         spider.oldest = datetime.now(UTC) - timedelta(days=spider.config.crawl.max_age_days)
@@ -117,15 +119,17 @@ class NewsSpider(scrapy.Spider):
             self._fail(response.url, response.meta, f"section page is not HTML "
                        f"({_content_type(response)})", response.status)
             return
-        links = [link for link in _LINKS.extract_links(response)
-                 if same_site(link.url, response.url)]
-        entries = [Entry(link.url, title=link.text.strip() or None) for link in links
-                   if looks_like_article(link.url)]
-        for link in links:  # never a silent filter: each link left out says why
-            if not looks_like_article(link.url):
-                self.store.record_skipped(canonicalize(link.url), response.meta["source"],
-                                          "not an article by its URL (section page link)",
+        source = self.sources[response.meta["source"]]
+        entries = []
+        for link in _LINKS.extract_links(response):
+            if not same_site(link.url, response.url):
+                continue
+            reason = _left_out(link.url, source)
+            if reason:  # never a silent filter: each link left out says why
+                self.store.record_skipped(canonicalize(link.url), source.name, reason,
                                           "page", response.url)
+            else:
+                entries.append(Entry(link.url, title=link.text.strip() or None))
         yield from self._follow(response, Discovery(entries=entries), "page")
 
     def _not_modified(self, response: Response) -> bool:
@@ -232,6 +236,19 @@ class NewsSpider(scrapy.Spider):
             logger.error("crawl stopped: %s", self.store.fatal_error)
             self.crawler.stats.set_value("frwatch/store_error", self.store.fatal_error)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_error"))
+
+
+def _left_out(url: str, source: Source) -> str | None:
+    """Why a section page's link is not followed, or None to follow it."""
+    if source.exclude_pattern and re.search(source.exclude_pattern, url):
+        return "excluded by the source's exclude_pattern (section page link)"
+    if source.article_pattern:
+        if not re.search(source.article_pattern, url):
+            return "not matched by the source's article_pattern (section page link)"
+        return None
+    if not looks_like_article(url):
+        return "not an article by its URL (section page link)"
+    return None
 
 
 def _header(headers: Any, name: bytes) -> str | None:

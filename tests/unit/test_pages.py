@@ -34,11 +34,20 @@ def test_titles_lose_the_site_name_and_dates(title, site, url, expected):
     assert clean_title(title, site, url) == expected
 
 
-def test_a_headline_that_is_the_site_name_or_a_promo_is_not_taken():
-    assert choose_title(["Entermedia", "Ban passes council"], "Ban passes council - Entermedia",
+def test_the_visible_headline_wins_unless_it_is_the_site_name():
+    # The h1 the <title> agrees with, over the first h1 (the blog's name).
+    assert choose_title(["The GiveWell Blog", "Why we give"], [], "Why we give | GiveWell",
+                        "GiveWell", "https://blog.givewell.example/x") == "Why we give"
+    # The only h1 a reader sees, though the SEO title says something else.
+    assert choose_title(["We had some issues, exec says"], ["Glitches blamed on demand"],
+                        "Glitches blamed on demand - Times", "Times",
+                        "https://times.example/x") == "We had some issues, exec says"
+    # An h1 that is the site's name: the metadata's headline instead.
+    assert choose_title(["Entermedia"], ["Ban passes council"], "Ban passes council",
                         "Entermedia", "http://entermedia.example/1") == "Ban passes council"
-    assert choose_title(["Hiking the Flat Irons"], "Simple Survival Kit - The Blog", "The Blog",
-                        "http://blog.example/x") == "Simple Survival Kit"
+    # A site name that only starts a longer part stays: it is the headline's own words.
+    assert clean_title("Take C.A.R.E. - comwrap at DMEXCO 2018", None,
+                       "https://www.comwrap.example/x") == "Take C.A.R.E. - comwrap at DMEXCO 2018"
 
 
 @pytest.mark.parametrize("head, expected", [

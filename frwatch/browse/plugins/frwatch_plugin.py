@@ -5,6 +5,12 @@ article and story-cluster pages (templates `row-frwatch-articles.html`,
     frwatch_similarity(vector_a, vector_b)  cosine similarity of two float32 blobs
     frwatch_nearest(article_id, k)          JSON array of the ids of the k articles whose
                                             embeddings (same model) are closest to its own
+    frwatch_fts_query(q)                    what a person typed in the search box as a
+                                            safe FTS5 expression (NULL: nothing to search)
+
+It also gives the front page (`index.html`), the search page and the pickers of the
+parameter queries (`query-frwatch-*.html`) their data, renders highlighted snippets, and
+sends `/frwatch/articles` to its related articles.
 
 `frwatch_similarity` over every stored vector is one Python call per row, too slow for
 100k articles. `frwatch_nearest` answers from a matrix of all vectors of one model, read at
@@ -208,6 +214,14 @@ def asgi_wrapper(datasette):
                     (b"allow", b"GET, HEAD, OPTIONS"), (b"content-type", b"text/plain")]})
                 await send({"type": "http.response.body", "body": b"frwatch is read-only\n"})
                 return
+            if (scope["type"] == "http" and scope["path"] == "/frwatch/articles"
+                    and not scope.get("query_string")):
+                # The articles table opens on related coverage; "all articles" is a link.
+                await send({"type": "http.response.start", "status": 302, "headers": [
+                    (b"location", b"/frwatch/articles?related=1"),
+                    (b"content-type", b"text/plain")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
             if scope["type"] == "http" and await _malformed_row_id(datasette, scope):
                 request = Request(scope, receive)
                 page = datasette_error_page(datasette, request, NotFound("Record not found"))
@@ -285,13 +299,25 @@ def prepare_connection(conn, database, datasette):
     path = db.path if db is not None and db.path else None
     lengths = VectorLengths(conn, path)
     conn.create_function("frwatch_similarity", 2, lengths.similarity, deterministic=True)
+    conn.create_function("frwatch_fts_query", 1, fts_query, deterministic=True)
     if path is not None:
         conn.create_function("frwatch_nearest", 2,
                              lambda article_id, k: nearest(conn, path, article_id, k))
 
 
 @hookimpl
-def render_cell(value, column, table, database, datasette):
+def render_cell(row, value, column, table, database, datasette):
+    if table is None and column in HIGHLIGHTED and isinstance(value, str):
+        return highlighted(value)
+    if table is None and column in CLAMPED and isinstance(value, str) and len(value) > 80:
+        return Markup(f'<div class="frwatch-clamp" title="{escape(value)}">{escape(value)}</div>')
+    if table is None and column == "title" and value is not None and _has(row, "article_id"):
+        href = datasette.urls.row(database, "articles", tilde_encode(str(row["article_id"])))
+        return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
+    if table is None and column == "link" and isinstance(value, str) and _safe_url(value):
+        host = re.sub(r"^https?://(www\.)?", "", value, flags=re.I).split("/")[0]
+        return Markup(f'<a href="{escape(value)}" title="{escape(value)}" '
+                      f'rel="noopener noreferrer">{escape(host or value)} ↗</a>')
     if table is None and column in ROW_LINKS and value is not None:
         href = datasette.urls.row(database, ROW_LINKS[column], tilde_encode(str(value)))
         return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
@@ -299,7 +325,9 @@ def render_cell(value, column, table, database, datasette):
 
 
 @hookimpl
-def extra_template_vars(view_name, table, request, datasette, database):
+def extra_template_vars(template, view_name, table, request, datasette, database):
+    if template in BROWSE_PAGES:
+        return BROWSE_PAGES[template](datasette, request)
     if view_name != "row" or table not in ("articles", "clusters"):
         return {}
 
@@ -357,3 +385,252 @@ async def _cluster(db, cluster_id: str) -> dict | None:
         "where cluster_id = ? order by coalesce(published, first_seen), id",
         [cluster_id])).rows]
     return cluster
+
+
+# --- Reading in the browser: search, the front page, pickers -------------------------
+
+# Columns of the stored queries holding FTS5 highlight()/snippet() output: the text is
+# escaped, then only the <mark> … </mark> pairs that the query put in become tags.
+HIGHLIGHTED = {"headline", "snippet"}
+# Long one-line explanations in the stored queries: three lines, the rest on hover.
+CLAMPED = {"reason", "last_reason", "last_failure"}
+OPERATORS = {"OR", "AND", "NOT"}
+SEARCH_HELP = ('Type words (all must match), "a phrase" in quotes, the start of a word '
+               "with * (rekog*), and OR or NOT between words.")
+_TOKENS = re.compile(r'"([^"]*)("?)|(\S+)')
+
+
+def _has(row, column: str) -> bool:
+    try:
+        return row is not None and column in row.keys() and row[column] is not None  # noqa: SIM118 (a sqlite3.Row)
+    except (AttributeError, TypeError):
+        return False
+
+
+def highlighted(value: str) -> Markup:
+    text = str(escape(value))
+    if text.count("&lt;mark&gt;") == text.count("&lt;/mark&gt;"):
+        text = text.replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
+    return Markup(text)
+
+
+def parse_search(q) -> tuple[str | None, list[str]]:
+    """A person's search as a safe FTS5 expression, and notes on what was changed.
+
+    Words and "quoted phrases" are kept (each as an FTS5 string, so no character can be
+    FTS5 syntax), `word*` is a prefix query, OR / AND / NOT between two terms are
+    operators; everything else is dropped with a note. None: nothing to search for."""
+    if not isinstance(q, str) or not q.strip():
+        return None, []
+    notes: list[str] = []
+    items: list[str] = []  # terms and operators, in order
+    for phrase, closed, word in _TOKENS.findall(q[:500]):
+        if word and word in OPERATORS:
+            items.append(word)
+            continue
+        raw = word or phrase
+        if not word and not closed:
+            notes.append(f'The quote before "{phrase.strip()}" was not closed: '
+                         "searched for it as a phrase.")
+        prefix = bool(word) and raw.endswith("*")
+        pieces = re.findall(r"\w+", raw)
+        if not pieces:
+            if raw.strip():
+                notes.append(f"Ignored {raw.strip()!r}: no letters or digits in it.")
+            continue
+        term = '"' + " ".join(pieces) + '"'
+        items.append(term + (" *" if prefix else ""))
+    expression: list[str] = []
+    for i, item in enumerate(items):
+        if item in OPERATORS:
+            before = expression and expression[-1] not in OPERATORS
+            after = i + 1 < len(items) and items[i + 1] not in OPERATORS
+            if before and after:
+                expression.append(item)
+            else:
+                notes.append(f"{item} needs a word on both sides: ignored.")
+            continue
+        expression.append(item)
+    if not expression:
+        notes.append(f"Nothing to search for in {q.strip()!r}. {SEARCH_HELP}")
+        return None, notes
+    return " ".join(expression), notes
+
+
+def fts_query(q) -> str | None:
+    """SQL function frwatch_fts_query(q): parse_search's expression (NULL: nothing)."""
+    return parse_search(q)[0]
+
+
+def _since(request, days: int = 7) -> str:
+    import datetime as dt
+
+    raw = (request.args.get("since") or "").strip()
+    try:
+        return dt.date.fromisoformat(raw).isoformat()
+    except ValueError:
+        return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
+
+
+def _names(names: str | None, count: int = 6) -> list[str]:
+    """The most mentioned names of a cluster (`names` is "name:count name:count …")."""
+    found = []
+    for part in (names or "").split():
+        name, _, n = part.rpartition(":")
+        if name and n.isdigit():
+            found.append((int(n), name))
+    found.sort(key=lambda pair: -pair[0])
+    return [name for _, name in found[:count]]
+
+
+async def _rows(db, sql: str, params=()) -> list[dict]:
+    params = params if isinstance(params, dict) else list(params)
+    return [dict(r) for r in (await db.execute(sql, params)).rows]
+
+
+async def _topic(datasette, db) -> dict:
+    """The topic's name and description: from the store if it has them (a `topic` table
+    or `enrich_state` keys), else from the config of the latest crawl, else the title."""
+    tables = set(await db.table_names())
+    try:
+        if "topic" in tables:
+            row = (await _rows(db, "select * from topic limit 1") or [{}])[0]
+            if row.get("name"):
+                return {"name": row["name"], "description": row.get("description") or ""}
+        if "enrich_state" in tables:
+            state = {r["key"]: r["value"] for r in await _rows(
+                db, "select key, value from enrich_state where key in "
+                    "('topic_name', 'topic_description')")}
+            if state.get("topic_name"):
+                return {"name": state["topic_name"],
+                        "description": state.get("topic_description") or ""}
+        if "crawl_runs" in tables:
+            for (path,) in (await db.execute(
+                    "select config from crawl_runs where config is not null "
+                    "order by id desc limit 5")).rows:
+                topic = _topic_of_config(path)
+                if topic:
+                    return topic
+    except Exception:  # a store of another version: fall back to the title
+        pass
+    return {"name": None, "description": ""}
+
+
+def _topic_of_config(path: str) -> dict | None:
+    from pathlib import Path
+
+    try:
+        from frwatch.config import load_config
+
+        if not Path(path).is_file():
+            return None
+        topic = load_config(path).topic
+        return {"name": topic.name, "description": topic.description or ""}
+    except Exception:  # a config since broken or moved
+        return None
+
+
+def _index_vars(datasette, request):
+    async def inner():
+        db = datasette.get_database("frwatch") if "frwatch" in datasette.databases else None
+        if db is None or not await db.table_exists("articles"):
+            return {"frwatch": None}
+        since = _since(request)
+        new = "coalesce(a.first_seen, a.published) >= :since"
+        counts = (await _rows(db, f"""
+            select count(*) as articles, coalesce(sum(a.related = 1), 0) as related,
+              coalesce(sum(a.related = 1 and a.duplicate_of is null), 0) as originals,
+              count(distinct case when a.related = 1 then a.cluster_id end) as stories,
+              count(distinct a.source) as sources
+            from articles a where {new}""", {"since": since}))[0]
+        totals = (await _rows(db, "select count(*) as articles, "
+                                  "coalesce(sum(related = 1), 0) as related from articles"))[0]
+        stories = await _rows(db, f"""
+            select a.cluster_id, c.label, c.names, c.size, c.seed_id,
+              count(*) as new, group_concat(distinct a.source) as sources,
+              max(coalesce(a.published, a.first_seen)) as latest
+            from articles a left join clusters c on c.id = a.cluster_id
+            where {new} and a.related = 1
+            group by a.cluster_id
+            order by a.cluster_id is null, new desc, latest desc
+            limit 40""", {"since": since})
+        for story in stories:
+            story["names"] = _names(story["names"])
+            story["sources"] = sorted(set((story["sources"] or "").split(",")) - {""})
+            story["headlines"] = await _rows(db, f"""
+                select a.id, a.title, a.source,
+                  coalesce(a.published, substr(a.first_seen, 1, 10)) as published
+                from articles a
+                where {new} and a.related = 1 and a.duplicate_of is null
+                  and a.cluster_id is :cluster
+                order by coalesce(a.published, a.first_seen) desc, a.id limit 3""",
+                {"since": since, "cluster": story["cluster_id"]})
+        return {"frwatch": {"topic": await _topic(datasette, db), "since": since,
+                            "counts": counts, "totals": totals, "stories": stories}}
+
+    return inner
+
+
+async def _sources(db) -> list[str]:
+    return [r["source"] for r in await _rows(
+        db, "select distinct source from articles where source is not null order by source")]
+
+
+def _search_vars(datasette, request):
+    async def inner():
+        db = datasette.get_database("frwatch")
+        expression, notes = parse_search(request.args.get("q"))
+        return {"search": {"q": request.args.get("q") or "", "expression": expression,
+                           "notes": notes, "help": SEARCH_HELP,
+                           "sources": await _sources(db)}}
+
+    return inner
+
+
+def _timeline_vars(datasette, request):
+    async def inner():
+        db = datasette.get_database("frwatch")
+        clusters = await _rows(db, "select id, label, size, first_seen, last_seen, names "
+                                   "from clusters where size > 0 "
+                                   "order by last_seen desc, id desc limit 500")
+        for cluster in clusters:
+            cluster["names"] = _names(cluster["names"], 3)
+        chosen = (request.args.get("cluster_id") or "").strip()
+        current = next((c for c in clusters if str(c["id"]) == chosen), None)
+        return {"picker": {"clusters": clusters, "chosen": chosen, "current": current}}
+
+    return inner
+
+
+def _more_like_this_vars(datasette, request):
+    async def inner():
+        db = datasette.get_database("frwatch")
+        find = (request.args.get("find") or "").strip()
+        expression, notes = parse_search(find)
+        found = []
+        if expression:
+            found = await _rows(db, """
+                select a.id, a.title, a.source,
+                  coalesce(a.published, substr(a.first_seen, 1, 10)) as published, a.related
+                from articles_fts join articles a on a.rowid = articles_fts.rowid
+                where articles_fts match :expression
+                order by bm25(articles_fts, 4.0, 1.0) limit 30""", {"expression": expression})
+        chosen = (request.args.get("article_id") or "").strip()
+        current = (await _rows(db, "select id, title, source from articles where id = ?",
+                               [chosen]) or [None])[0] if chosen else None
+        recent = await _rows(db, """
+            select id, title, source from articles
+            where related = 1 and duplicate_of is null
+            order by coalesce(published, first_seen) desc, id limit 100""")
+        return {"picker": {"find": find, "found": found, "notes": notes, "chosen": chosen,
+                           "current": current, "recent": recent, "help": SEARCH_HELP}}
+
+    return inner
+
+
+BROWSE_PAGES = {
+    "index.html": _index_vars,
+    "query-frwatch-search.html": _search_vars,
+    "query-frwatch-cluster_timeline.html": _timeline_vars,
+    "query-frwatch-more_like_this.html": _more_like_this_vars,
+}
