@@ -61,6 +61,7 @@ class ChannelResult:
 @dataclass
 class AlertSummary:
     channels: list[ChannelResult] = field(default_factory=list)
+    health: list[str] = field(default_factory=list)   # health notices sent this run
 
     @property
     def sent(self) -> int:
@@ -85,7 +86,8 @@ class AlertSummary:
             if c.failed:
                 text += f", {c.failed} FAILED ({c.error})"
             parts.append(text)
-        return "Alerts: " + "; ".join(parts) + "."
+        notices = "".join(f"\n  {line}" for line in self.health)
+        return "Alerts: " + "; ".join(parts) + "." + notices
 
 
 def expand_secrets(template: str, where: str) -> tuple[str, list[str]]:
@@ -180,7 +182,61 @@ class Alerter:
                             "where status = 'sending'")
         for index, alert in self.channels:
             summary.channels.append(self._channel(alert, f"alerts.{index}"))
+        summary.health = self._health_notices()
         return summary
+
+    def _health_notices(self) -> list[str]:
+        """Tell each apprise channel, once, about a source whose extraction turned
+        degraded or broken (frwatch/health.py); a source back to ok is forgotten, so a
+        later break is told again. Returns one line per notice sent."""
+        from frwatch.health import MIN_PAGES, source_health
+
+        health = source_health(self.db)
+        now = utcnow()
+        with self._immediate():
+            self.db["source_health"].upsert_all([{
+                "source": source, "health": h["health"], "pages": h["pages"],
+                **{k: h.get(k) for k in ("with_text", "with_title", "with_date",
+                                         "with_author")},
+                "earlier_pages": h["history"].get("pages"),
+                **{f"earlier_{k}": h["history"].get(k)
+                   for k in ("with_text", "with_title", "with_date")},
+                "checked": now} for source, h in health.items()], pk="source")
+        told = {(r["source"], r["channel"]): r["health"]
+                for r in self.db.query("select source, channel, health from health_notices")}
+        lines = []
+        for index, alert in self.channels:
+            if alert.atom is not None or not alert.health_notices:
+                continue
+            for source, h in sorted(health.items()):
+                key = (source, alert.channel)
+                if h["health"] == "ok" and key in told:
+                    with self._immediate():
+                        self.db.execute("delete from health_notices where source = ? and "
+                                        "channel = ?", list(key))
+                if h["health"] not in ("degraded", "broken") or told.get(key) == h["health"]:
+                    continue
+                if h["history"].get("pages", 0) < MIN_PAGES:
+                    continue  # a change is news; a source never seen working is in status
+
+                before = h["history"]
+                title = f"[frwatch] {plain(source)}: extraction {h['health']}"
+                body = (f"Pages from {plain(source)} no longer extract as they did: of its "
+                        f"latest {h['pages']} pages, {h['with_text']:.0%} have text (was "
+                        f"{before.get('with_text', 0):.0%}), {h['with_title']:.0%} a title "
+                        f"(was {before.get('with_title', 0):.0%}), {h['with_date']:.0%} a date "
+                        f"(was {before.get('with_date', 0):.0%}). The site may have changed "
+                        "its pages; `frwatch status` has the details.")
+                check = _notify(alert, f"alerts.{index}", title, body)
+                if check.ok:
+                    with self._immediate():
+                        self.db["health_notices"].upsert(
+                            {"source": source, "channel": alert.channel,
+                             "health": h["health"], "at": utcnow()},
+                            pk=("source", "channel"))
+                lines.append(f"{alert.channel}: health notice for {source} "
+                             f"({h['health']}): {check.detail}")
+        return lines
 
     def preview(self) -> list[str]:
         """What the next run would send to each channel, message by message; nothing is
@@ -522,6 +578,18 @@ def _test_atom(config: Config, alert: Alert) -> ChannelCheck:
 
 
 def _test_apprise(config: Config, alert: Alert, where: str) -> ChannelCheck:
+    title = f"[frwatch] TEST message, not news: {plain(config.topic.name)}"
+    body = (f"This is a test message from frwatch (`frwatch alert --test`) to the "
+            f"channel {alert.channel}, to check that alerts about "
+            f"{plain(config.topic.name)} reach you. It carries no news; nothing was "
+            "recorded.")
+    check = _notify(alert, where, title, body)
+    return ChannelCheck(check.channel, check.ok,
+                        "test message sent" if check.ok else check.detail)
+
+
+def _notify(alert: Alert, where: str, title: str, body: str) -> ChannelCheck:
+    """Send one plain-text message to an apprise channel; secrets kept out of errors."""
     import apprise
 
     try:
@@ -537,11 +605,6 @@ def _test_apprise(config: Config, alert: Alert, where: str) -> ChannelCheck:
         if not target.add(url):
             return ChannelCheck(alert.channel, False,
                                 "not a notification URL apprise understands")
-        title = f"[frwatch] TEST message, not news: {plain(config.topic.name)}"
-        body = (f"This is a test message from frwatch (`frwatch alert --test`) to the "
-                f"channel {alert.channel}, to check that alerts about "
-                f"{plain(config.topic.name)} reach you. It carries no news; nothing was "
-                "recorded.")
         try:
             ok = target.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT,
                                log_callback=_collect(errors))
@@ -550,7 +613,7 @@ def _test_apprise(config: Config, alert: Alert, where: str) -> ChannelCheck:
     finally:
         apprise_log.removeFilter(scrubber)
     if ok:
-        return ChannelCheck(alert.channel, True, "test message sent")
+        return ChannelCheck(alert.channel, True, "sent")
     return ChannelCheck(alert.channel, False,
                         _last_error([scrub(line, secrets) for line in errors]))
 

@@ -150,6 +150,8 @@ class Alert(_Strict):
     max_entries: Annotated[int, Field(ge=1, le=10_000)] = 100   # Atom: newest N entries
     # Story mode: a run with more new stories than this sends them as one digest.
     max_messages: Annotated[int, Field(ge=1, le=1000)] = 5
+    # A notice, once, when a source's extraction turns degraded or broken (apprise only).
+    health_notices: bool = True
 
     @model_validator(mode="after")
     def _one_target(self) -> Alert:

@@ -157,6 +157,21 @@ def m006_discovery_and_titles(db: Database) -> None:
     db["skipped"].create_index(["source"])
 
 
+@migrations()
+def m007_health_notices(db: Database) -> None:
+    # A source's extraction health as last announced on each alert channel: a notice goes
+    # out once when it turns degraded or broken, again only after it was ok in between.
+    db["health_notices"].create({"source": str, "channel": str, "health": str, "at": str},
+                                pk=("source", "channel"))
+    # The latest health of each source, as `frwatch alert` (or `run`) last computed it,
+    # for Datasette: shares of its recent pages and of its earlier ones.
+    db["source_health"].create({"source": str, "health": str, "pages": int,
+                                "with_text": float, "with_title": float, "with_date": float,
+                                "with_author": float, "earlier_pages": int,
+                                "earlier_with_text": float, "earlier_with_title": float,
+                                "earlier_with_date": float, "checked": str}, pk="source")
+
+
 def utcnow() -> str:
     """Now, as ISO 8601 UTC to the second: the one timestamp format of the store."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()

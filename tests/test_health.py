@@ -65,3 +65,72 @@ def test_few_pages_are_unknown(tmp_path):
     db = tmp_path / "f.db"
     add_pages(db, "weekly", 0, 3)
     assert health(db)["weekly"]["health"] == "unknown"
+
+
+class Receiver:
+    """A JSON webhook on 127.0.0.1 that keeps what it is sent."""
+
+    def __init__(self):
+        import json as _json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        posts = self.posts = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                posts.append(_json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_health_notice_goes_out_once_and_again_after_a_recovery(tmp_path):
+    db = tmp_path / "f.db"
+    hook = Receiver()
+    config = tmp_path / "sources.yaml"
+    config.write_text(f"""
+topic: {{name: t, keywords: [x]}}
+sources: [{{name: gazette, feeds: ["http://gazette.example/rss"]}}]
+alerts:
+  - {{name: desk, apprise: "json://127.0.0.1:{hook.port}/hook", mode: digest}}
+""")
+    try:
+        add_pages(db, "gazette", 0, 30)
+
+        def alert() -> str:
+            return run_cli("alert", "--config", str(config), "--db", str(db)).stdout
+
+        def notices() -> list[str]:
+            return [p["title"] for p in hook.posts if "extraction" in p.get("title", "")]
+
+        alert()
+        assert notices() == []
+        add_pages(db, "gazette", 30, 20, failed=True)
+        out = alert()
+        assert "health notice for gazette (broken): sent" in out
+        store = open_db(db)
+        row = store["source_health"].get("gazette")  # what Datasette shows
+        store.close()
+        assert row["health"] == "broken" and row["with_text"] == 0
+        assert row["earlier_with_text"] == 1.0
+        alert()
+        assert notices() == ["[frwatch] gazette: extraction broken"]  # once
+        add_pages(db, "gazette", 50, 20)
+        alert()
+        add_pages(db, "gazette", 70, 20, failed=True)
+        alert()
+        assert notices() == ["[frwatch] gazette: extraction broken"] * 2
+    finally:
+        hook.close()
