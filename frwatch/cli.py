@@ -530,7 +530,10 @@ def status(config_path: Path, db_path: Path | None, failure_count: int,
     db = _db_only(config_path, db_path)
     if not db.exists():
         raise FrwatchError(f"{db}: no database yet (run `frwatch crawl` first)")
-    config = load_config(config_path) if config_path.is_file() else None
+    # The config's sources are listed when it was named, or when it is the store's own
+    # (no --db); `--db` alone lists the sources of the config its latest crawl used.
+    named = config_path != DEFAULT_CONFIG or db_path is None
+    config = load_config(config_path) if named and config_path.is_file() else None
     if as_json:
         click.echo(json.dumps(status_json(db, config), indent=2, ensure_ascii=False))
     else:

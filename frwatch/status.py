@@ -68,6 +68,15 @@ def render_status(db_path: Path, failures: int = 10, config: Config | None = Non
             lines.append("Last crawl: none yet")
         lines.extend(_sources_section(db, config or _current_config(db)))
         lines.extend(_health_section(db))
+        skipped = list(db.query(  # by the reason's kind: the text before its details
+            "select substr(reason, 1, instr(reason || ' (', ' (') - 1) as reason, "
+            "count(*) as n from skipped group by 1 order by n desc limit 6"))
+        if skipped:
+            total = db.execute("select count(*) from skipped").fetchone()[0]
+            lines.append(f"Listed but not fetched or not stored: {total} (the `skipped` "
+                         "table has each URL):")
+            for row in skipped:
+                lines.append(f"  {row['n']:>6}  {shorten(row['reason'], 100)}")
         recent = list(db.query(
             "select url, kind, reason, source, at from failures order by id desc limit ?",
             [failures]))
@@ -137,13 +146,15 @@ def _current_config(db: Database) -> Config | None:
     the latest crawl recorded in `crawl_runs.config`, if either file exists."""
     import click
 
-    from frwatch.config import load_config
+    from frwatch.config import DEFAULT_CONFIG, load_config
     from frwatch.errors import FrwatchError
 
     candidates = []
     context = click.get_current_context(silent=True)
     if context is not None and context.params.get("config_path"):
-        candidates.append(Path(context.params["config_path"]))
+        given = Path(context.params["config_path"])
+        if given != DEFAULT_CONFIG or context.params.get("db_path") is None:
+            candidates.append(given)
     latest = db.execute("select config from crawl_runs where config is not null "
                         "order by id desc limit 1").fetchone()
     if latest and latest[0]:
