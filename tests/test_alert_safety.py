@@ -6,7 +6,6 @@ here, so that these tests take seconds."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import subprocess
@@ -15,7 +14,6 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, quote_plus, unquote
 
 import feedparser
@@ -26,6 +24,7 @@ from enrich.atom import clip, plain
 from frwatch.config import load_config, relocate
 from frwatch.db import article_id, open_db, utcnow
 from tests.conftest import DEMO_WEB, REPO
+from tests.support.receiver import Receiver
 from tests.test_alerts import free_port, smtp  # noqa: F401  (the SMTP fixture)
 
 HOSTILE_TITLE = ("Police <script>alert('title')</script> ban [click](http://phish.example/t) "
@@ -34,46 +33,6 @@ HOSTILE_DESCRIPTION = ('<img src=x onerror="alert(1)"> <a href="javascript:alert
                        "[more](javascript:alert(3)) see http://phish.example/login or "
                        "www.phish.example now. " + "word " * 120)
 SECRET = "p@ss/w:rd#x?y z%"
-
-
-class Receiver:
-    """A JSON webhook on 127.0.0.1 that keeps every request: path, headers, body."""
-
-    def __init__(self, status: int = 200, pause: float = 0.0):
-        self.status = status
-        self.pause = pause
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(receiver.pause)
-                with receiver.lock:
-                    receiver.requests.append({"path": self.path, "headers": dict(self.headers),
-                                              "body": json.loads(body)})
-                # A refusal that echoes what it was sent, secrets included.
-                answer = f"refused {self.headers.get('Authorization')} {self.path}".encode()
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def messages(self) -> list[str]:
-        return [r["body"]["message"] for r in self.requests]
 
 
 @pytest.fixture

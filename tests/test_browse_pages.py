@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -15,26 +14,14 @@ import yaml
 
 from frwatch.db import open_db
 from frwatch.paths import BROWSE_DIR
-from tests.browsing import HOSTILE_ID, browsing_store
-from tests.support.datasette import Client
+from tests.browsing import HOSTILE_ID
+from tests.support.datasette import Client, client, store  # noqa: F401 (fixtures)
 
 sys.path.insert(0, str(BROWSE_DIR / "plugins"))
 import frwatch_plugin  # noqa: E402
 
 METADATA = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))
 CHARTS = METADATA["plugins"]["datasette-dashboards"]["coverage"]["charts"]
-
-
-@pytest.fixture(scope="session")
-def store(tmp_path_factory) -> Path:
-    return browsing_store(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def client(store):
-    c = Client(store)
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

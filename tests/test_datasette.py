@@ -15,24 +15,12 @@ from markupsafe import escape as markup_escape
 from benchmarks.labelled import copy_store
 from frwatch.db import open_db
 from frwatch.paths import BROWSE_DIR
-from tests.browsing import HOSTILE_ID, browsing_store
+from tests.browsing import HOSTILE_ID
 from tests.conftest import run_cli
-from tests.support.datasette import Client
+from tests.support.datasette import Client, client, store  # noqa: F401 (fixtures)
 
 QUERIES = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))[
     "databases"]["frwatch"]["queries"]
-
-
-@pytest.fixture(scope="session")
-def store(tmp_path_factory) -> Path:
-    return browsing_store(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def client(store):
-    c = Client(store)
-    yield c
-    c.close()
 
 
 def one(store: Path, sql: str, params=()) -> dict | None:

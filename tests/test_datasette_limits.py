@@ -24,9 +24,8 @@ from frwatch.config import Crawl
 from frwatch.db import open_db
 from frwatch.paths import BROWSE_DIR
 from frwatch.serve import PUBLIC_SETTINGS, SETTINGS
-from tests.browsing import browsing_store
 from tests.conftest import REPO
-from tests.support.datasette import Client
+from tests.support.datasette import Client, client, store  # noqa: F401 (fixtures)
 
 QUERIES = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))[
     "databases"]["frwatch"]["queries"]
@@ -36,18 +35,6 @@ FUNCTION_ERROR = "user-defined function raised exception"  # what sqlite3 says f
 ODD_IDS = ["1,2", "1,", ",", "a,b,c", "1~2C2", "'", "%27", '"', "%22", "x" * 5000, "9" * 40,
            "abc", "-1", "1.5", "1e999", "0x10", "NULL", "~", "~zz", "%FF", "%00", "%20",
            "a%2Fb", "%E2%82%AC"]
-
-
-@pytest.fixture(scope="session")
-def store(tmp_path_factory) -> Path:
-    return browsing_store(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def client(store):
-    c = Client(store)
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

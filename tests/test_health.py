@@ -6,6 +6,7 @@ import json
 
 from frwatch.db import open_db
 from tests.conftest import run_cli
+from tests.support.receiver import Receiver
 
 
 def add_pages(db_path, source: str, start: int, count: int, *, text=True, date=True,
@@ -67,35 +68,6 @@ def test_few_pages_are_unknown(tmp_path):
     assert health(db)["weekly"]["health"] == "unknown"
 
 
-class Receiver:
-    """A JSON webhook on 127.0.0.1 that keeps what it is sent."""
-
-    def __init__(self):
-        import json as _json
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        posts = self.posts = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                posts.append(_json.loads(self.rfile.read(length) or b"{}"))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_health_notice_goes_out_once_and_again_after_a_recovery(tmp_path):
     db = tmp_path / "f.db"
     hook = Receiver()
@@ -113,7 +85,8 @@ alerts:
             return run_cli("alert", "--config", str(config), "--db", str(db)).stdout
 
         def notices() -> list[str]:
-            return [p["title"] for p in hook.posts if "extraction" in p.get("title", "")]
+            return [r["body"]["title"] for r in hook.requests
+                    if "extraction" in r["body"].get("title", "")]
 
         alert()
         assert notices() == []

@@ -6,7 +6,10 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
+
 from frwatch.serve import datasette_app
+from tests.browsing import browsing_store
 
 
 class Client:
@@ -41,3 +44,17 @@ class Client:
         for db in self.ds.databases.values():
             db.close()
         self.loop.close()
+
+
+# Fixtures for the Datasette test modules: `from tests.support.datasette import client, store`.
+@pytest.fixture(scope="session")
+def store(tmp_path_factory) -> Path:
+    """The browsing store (tests/browsing.py), built once per test module that uses it."""
+    return browsing_store(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def client(store):
+    c = Client(store)
+    yield c
+    c.close()
