@@ -19,13 +19,14 @@ from urllib.parse import quote, quote_plus, unquote
 import feedparser
 import pytest
 
-from enrich.alerts import Alerter, expand_secrets, scrub
-from enrich.atom import clip, plain
+from alerts.run import Alerter
+from alerts.secrets import expand_secrets, scrub
+from alerts.text import clip, plain
 from frwatch.config import load_config, relocate
 from frwatch.db import article_id, open_db, utcnow
-from tests.conftest import DEMO_WEB, REPO
+from tests.support.paths import DEMO_WEB, REPO
 from tests.support.receiver import Receiver
-from tests.test_alerts import free_port, smtp  # noqa: F401  (the SMTP fixture)
+from tests.support.smtp import free_port, smtp  # noqa: F401  (the SMTP fixture)
 
 HOSTILE_TITLE = ("Police <script>alert('title')</script> ban [click](http://phish.example/t) "
                  "\u202eesrever")

@@ -5,49 +5,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-from email import message_from_bytes
-from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import feedparser
 import pytest
-from aiosmtpd.controller import Controller
 
+from alerts.text import plain
 from benchmarks.labelled import copy_store
-from enrich.atom import plain
 from frwatch.config import relocate
 from frwatch.db import article_id, open_db
-from tests.conftest import DEMO_WEB, REPO, Crawl, run_cli
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=email_policy))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
+from tests.support.crawl import Crawl, run_cli
+from tests.support.paths import DEMO_WEB, REPO
+from tests.support.smtp import free_port, smtp  # noqa: F401  (the SMTP fixture)
 
 
 class Webhook:
@@ -186,13 +159,14 @@ def test_digest_to_a_json_webhook_grouped_by_story(enriched, webhook):
 
 
 def test_no_duplicates_new_ones_exactly_and_reprints_folded(store, webhook):
-    db, config, labels = store
+    db, config, _ = store
     webhook.up()
     with_alerts(config, [{"name": "hook", "max_messages": 1000,
                           "apprise": f"json://127.0.0.1:{webhook.port}/h"}])
     # Hold back the labelled articles; enrich and alert the demo web alone.
     conn = open_db(db)
     held = list(conn.query("select * from articles where discovered_via = 'labelled'"))
+    assert len(held) > 100  # the labelled articles are the "new coverage" below
     conn.execute("delete from articles where discovered_via = 'labelled'")
     conn.close()
     run_cli("enrich", "--config", str(config), "--db", str(db), "--no-progress")
@@ -224,7 +198,6 @@ def test_no_duplicates_new_ones_exactly_and_reprints_folded(store, webhook):
     # And once more: nothing.
     assert alert(config, db).startswith("Alerts: hook: 0 sent")
     assert len(webhook.posts) == len(new_related)
-    assert labels  # the labelled store was used
 
 
 def test_a_receiver_that_is_down_gets_it_next_run(enriched, webhook):
