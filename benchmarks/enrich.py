@@ -22,17 +22,21 @@ import time
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from benchmarks.labelled import REPO, Label, build_store, copy_store
-from enrich.calibrate import L2, held_out, scores
+from enrich.calibrate import L2, Scores, held_out, scores
 from enrich.calibration import Calibration
-from enrich.clusters import ClusterRule, StoryClusterer, names
-from enrich.model import ModelSpec, from_blob
+from enrich.clusters import ClusterRule, StoryClusterer, ignored_names, names
+from enrich.model import ModelSpec, from_blob, load_embedder
 from enrich.relevance import TermList, fit
 from enrich.reprints import ReprintRule
-from enrich.run import Enricher
+from enrich.run import detect_language, enrich_store, judging
+from enrich.steps.embed import Embedding
+from enrich.steps.relevance import Relevance
+from enrich.store import EnrichStore
 from frwatch.config import load_config, relocate
 from frwatch.db import open_db
 from frwatch.paths import DEMO_CONFIG, SEEDS_DIR
@@ -46,7 +50,14 @@ BASELINE_KEYWORDS = ["facial recognition", "face recognition", "Rekognition", "C
                      "face surveillance"]
 
 
-def bcubed(gold: dict[str, str], predicted: dict[str, object]) -> tuple[float, float, float]:
+class ReprintFigures(NamedTuple):
+    precision: float
+    recall: float
+    links: int
+    copies: int
+
+
+def bcubed(gold: dict[str, str], predicted: dict[str, object]) -> Scores:
     """B-cubed precision, recall, F1 of `predicted` cluster keys against `gold` ones."""
     by_gold, by_pred = defaultdict(set), defaultdict(set)
     for item, key in gold.items():
@@ -56,7 +67,7 @@ def bcubed(gold: dict[str, str], predicted: dict[str, object]) -> tuple[float, f
             for i in gold) / len(gold)
     r = sum(len(by_pred[predicted[i]] & by_gold[gold[i]]) / len(by_gold[gold[i]])
             for i in gold) / len(gold)
-    return p, r, 2 * p * r / (p + r)
+    return Scores(p, r, 2 * p * r / (p + r))
 
 
 def labelled_features(db_path: Path, labels: dict[str, Label], config) -> tuple[
@@ -64,14 +75,10 @@ def labelled_features(db_path: Path, labels: dict[str, Label], config) -> tuple[
     """Features of every labelled article in an enriched store, as `frwatch enrich`
     computes them (topic and seeds only, no user labels)."""
     db = open_db(db_path)
-    enricher = Enricher(db, config, calibration=Calibration())
-    enricher._load_seeds()
-    enricher._load_vectors()
-    enricher._load_prototypes(with_labels=False)
-    rows = [r for r in db.query("select id, title, description, text, language from articles")
-            if r["id"] in labels and r["id"] in enricher.index]
-    out = [enricher.evidence(r, enricher.matrix[enricher.index[r["id"]]]).features()
-           for r in rows]
+    embedding, relevance = judging(db, config, Calibration())
+    vectors = embedding.vectors
+    rows = [r for r in embedding.store.all_articles() if r["id"] in labels and r["id"] in vectors]
+    out = [relevance.evidence(r, vectors.of(r["id"])).features() for r in rows]
     db.close()
     return [r["id"] for r in rows], out
 
@@ -128,8 +135,9 @@ def evaluate(db_path: Path, labels: dict[str, Label], config) -> dict:
     copies = [i for i in items if labels[i].reprint_of]
     found = sum(1 for i in copies if rows[i]["duplicate_of"] in labels
                 and group(rows[i]["duplicate_of"]) == group(i))
-    out["reprints"] = (right / len(links) if links else 1.0,
-                       found / len(copies) if copies else 1.0, len(links), len(copies))
+    out["reprints"] = ReprintFigures(right / len(links) if links else 1.0,
+                                     found / len(copies) if copies else 1.0, len(links),
+                                     len(copies))
     # Clusters: over the related articles that were judged related; a story in another
     # language is its own gold story (the shipped model does not read across languages).
     gold = {i: f"{labels[i].story}/{labels[i].language}" for i in items
@@ -147,26 +155,26 @@ def evaluate(db_path: Path, labels: dict[str, Label], config) -> dict:
 
 
 def report(name: str, m: dict) -> str:
-    p, r, f = m["relevance"]
-    bp, br, bf = m["baseline"]
-    rp, rr, nl, nc = m["reprints"]
-    cp, cr, cf = m["clusters"]
+    rel, base, rep, clu = m["relevance"], m["baseline"], m["reprints"], m["clusters"]
     h = m["held_out"]
-    hp, hr, hf = h["overall"]
+    out = h["overall"]
     lines = [
         f"{name} on {m['articles']} labelled articles",
-        f"  held out (leave-one-kind-out): P {hp:.3f} R {hr:.3f} F1 {hf:.3f}; hard negatives "
+        f"  held out (leave-one-kind-out): P {out.precision:.3f} R {out.recall:.3f} "
+        f"F1 {out.f1:.3f}; hard negatives "
         f"wrong {h['hard_fp'][0]}/{h['hard_fp'][1]} "
         f"({h['hard_fp'][0] / max(1, h['hard_fp'][1]):.1%})",
         f"  non-English recall (leave-one-language-out): {h['foreign_recall'][0]}/"
         f"{h['foreign_recall'][1]} = {h['foreign_recall'][0] / max(1, h['foreign_recall'][1]):.3f}",
-        f"  keyword baseline: P {bp:.3f} R {br:.3f} F1 {bf:.3f} (hard negatives wrong "
-        f"{m['baseline_hard_negatives_wrong']}/{m['hard_negatives']}); held-out F1 − "
-        f"baseline F1 = {hf - bf:+.3f}",
-        f"  in-sample, shipped calibration through `frwatch enrich`: P {p:.3f} R {r:.3f} "
-        f"F1 {f:.3f} (hard negatives wrong {m['hard_negatives_wrong']}/{m['hard_negatives']})",
-        f"  reprints P {rp:.3f} R {rr:.3f} ({nl} links, {nc} copies); clusters B-cubed P "
-        f"{cp:.3f} R {cr:.3f} F1 {cf:.3f} (English only F1 {m['clusters_en'][2]:.3f}); "
+        f"  keyword baseline: P {base.precision:.3f} R {base.recall:.3f} F1 {base.f1:.3f} "
+        f"(hard negatives wrong {m['baseline_hard_negatives_wrong']}/{m['hard_negatives']}); "
+        f"held-out F1 − baseline F1 = {out.f1 - base.f1:+.3f}",
+        f"  in-sample, shipped calibration through `frwatch enrich`: P {rel.precision:.3f} "
+        f"R {rel.recall:.3f} F1 {rel.f1:.3f} (hard negatives wrong "
+        f"{m['hard_negatives_wrong']}/{m['hard_negatives']})",
+        f"  reprints P {rep.precision:.3f} R {rep.recall:.3f} ({rep.links} links, "
+        f"{rep.copies} copies); clusters B-cubed P {clu.precision:.3f} R {clu.recall:.3f} "
+        f"F1 {clu.f1:.3f} (English only F1 {m['clusters_en'].f1:.3f}); "
         f"seed cluster right: {m['seed_cluster_holds_moratorium']}",
         "  held out, per kind (related: found/all; others: wrongly related/all):"]
     for kind, (hits, total, related) in h["kinds"].items():
@@ -180,17 +188,17 @@ def report(name: str, m: dict) -> str:
 
 def step_costs(db_path: Path, config) -> str:
     """Milliseconds per article of the steps relevance adds beside the embedding."""
-    from enrich.run import detect_language
-
     db = open_db(db_path)
-    enricher = Enricher(db, config, calibration=Calibration())
-    enricher._load_seeds()
-    enricher._load_vectors()
+    spec = ModelSpec.of(config.enrich)
+    embedder = load_embedder(spec)
+    store = EnrichStore(db, spec.key)
+    embedding = Embedding(store, embedder, config.enrich)
+    seeds = embedding.seeds()
+    vectors = embedding.vectors
     started = time.perf_counter()
-    enricher._load_prototypes()
+    relevance = Relevance(store, embedder, config, Calibration(), seeds, vectors)
     prototypes = time.perf_counter() - started
-    rows = [r for r in db.query("select id, title, description, text, language from articles")
-            if r["id"] in enricher.index]
+    rows = [r for r in store.all_articles() if r["id"] in vectors]
     db.close()
     started = time.perf_counter()
     for r in rows:
@@ -198,7 +206,7 @@ def step_costs(db_path: Path, config) -> str:
     language = (time.perf_counter() - started) / len(rows)
     started = time.perf_counter()
     for r in rows:
-        enricher.evidence(r, enricher.matrix[enricher.index[r["id"]]])
+        relevance.evidence(r, vectors.of(r["id"]))
     evidence = (time.perf_counter() - started) / len(rows)
     return (f"  added steps: language detection {language * 1000:.2f} ms/article, evidence "
             f"(vocabulary in 10 languages + prototypes) {evidence * 1000:.2f} ms/article, "
@@ -217,13 +225,14 @@ def fit_clusters(rows: list[dict], vectors: np.ndarray, labels: dict[str, Label]
     for weight in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
         for threshold in np.arange(0.25, 0.75, 0.025):
             for window in (7, 14, 30):
-                rule = ClusterRule(round(weight, 2), round(float(threshold), 3), window)
+                rule = ClusterRule(embedding_weight=round(weight, 2),
+                                   threshold=round(float(threshold), 3), window_days=window)
                 clusterer = StoryClusterer(rule, [], Counter(), 0)
                 predicted = {}
                 for (row, vector), c in zip(related, counts, strict=True):
                     day = date.fromisoformat((row["published"] or row["first_seen"])[:10])
                     predicted[row["id"]] = clusterer.assign(vector, c, day)
-                f1 = bcubed(gold, predicted)[2]
+                f1 = bcubed(gold, predicted).f1
                 key = (round(f1, 4), -abs(weight - 0.5), window == 14)
                 if best is None or key > best[0]:
                     best = (key, rule, f1)
@@ -249,12 +258,13 @@ def calibrate(base: Path, labels: dict[str, Label], spec: ModelSpec) -> Calibrat
         "select article_id, vector from embeddings")}
     db.close()
     ordered = [rows[i] for i in ids]
-    ignore = {w.lower() for k in config.topic.keywords for w in k.split()}
+    ignore = ignored_names(config.topic.keywords)
     clusters, in_sample = fit_clusters(ordered, np.stack([vectors[i] for i in ids]), labels,
                                        ignore)
-    p, r, _ = h["overall"]
+    overall = h["overall"]
     note = (f"fitted by benchmarks/enrich.py on {len(ids)} labelled articles with "
-            f"{spec.key}; relevance leave-one-kind-out P {p:.3f} R {r:.3f}; {in_sample}")
+            f"{spec.key}; relevance leave-one-kind-out P {overall.precision:.3f} "
+            f"R {overall.recall:.3f}; {in_sample}")
     return Calibration(relevance=relevance, reprints=ReprintRule(), clusters=clusters, note=note)
 
 
@@ -269,7 +279,7 @@ def enrich_copy(base: Path, target: Path, spec: ModelSpec, calibration: Calibrat
     copy_store(base, target)
     config = spec_config(spec)
     db = open_db(target)
-    summary = Enricher(db, config, calibration=calibration).run()
+    summary = enrich_store(db, config, calibration=calibration)
     db.close()
     return summary.embedded / summary.seconds if summary.seconds else math.nan
 

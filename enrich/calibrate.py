@@ -1,7 +1,8 @@
 """Fitting relevance to labels: the shipped labelled set plus users' own.
 
 `frwatch calibrate` and `python -m benchmarks.enrich` share this module. Features come from
-the same `Enricher.evidence` that `frwatch enrich` uses, so what is fitted is what runs.
+the same relevance step (`enrich.steps.relevance.Relevance.evidence`) that `frwatch enrich`
+uses, so what is fitted is what runs.
 Cross-validation leaves out whole kinds of article (a kind of related coverage, a kind of
 hard negative) so that the figures say how the model does on coverage unlike what it was
 fitted on, not how well it remembers its examples.
@@ -13,12 +14,16 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
-import numpy as np
 from sqlite_utils import Database
 
 from enrich.calibration import Calibration, load_calibration
 from enrich.relevance import RelevanceModel, fit
+from enrich.run import judging
+from enrich.steps.embed import Embedding
+from enrich.steps.relevance import Relevance
+from enrich.store import EnrichStore
 from frwatch.config import Config
 from frwatch.errors import FrwatchError
 from frwatch.paths import SEEDS_DIR
@@ -84,21 +89,26 @@ def user_examples(db: Database) -> list[Example]:
                     description=r["description"], language=r["language"],
                     related=r["verdict"] == "related", kind="user-label",
                     label="related" if r["verdict"] == "related" else "other")
-            for r in db.query(
-                "select a.id, a.title, a.text, a.description, a.language, c.verdict "
-                "from current_labels c join articles a on a.id = c.article_id "
-                "order by c.article_id")]
+            for r in EnrichStore(db).labelled_articles()]
 
 
 # --- metrics --------------------------------------------------------------------------------
 
-def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+class Scores(NamedTuple):
+    """Precision, recall and F1, read by name (a tuple still, for unpacking)."""
+
+    precision: float
+    recall: float
+    f1: float
+
+
+def prf(tp: int, fp: int, fn: int) -> Scores:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+    return Scores(p, r, (2 * p * r / (p + r) if p + r else 0.0))
 
 
-def scores(truth: Iterable[bool], guess: Iterable[bool]) -> tuple[float, float, float]:
+def scores(truth: Iterable[bool], guess: Iterable[bool]) -> Scores:
     pairs = list(zip(truth, guess, strict=True))
     return prf(sum(1 for t, g in pairs if t and g), sum(1 for t, g in pairs if g and not t),
                sum(1 for t, g in pairs if t and not g))
@@ -130,23 +140,24 @@ def kind_groups(examples: list[Example]) -> list[str]:
 
 @dataclass
 class CalibrateResult:
-    before: tuple[float, float, float]
-    after: tuple[float, float, float]
+    before: Scores
+    after: Scores
     shipped: int
     users: int
     written: bool
     path: Path
 
     def lines(self) -> list[str]:
-        bp, br, bf = self.before
-        ap, ar, af = self.after
+        b, a = self.before, self.after
         verdict = (f"wrote {self.path}" if self.written else
-                   f"not written: the refit is worse (F1 {af:.3f} < {bf:.3f}); "
+                   f"not written: the refit is worse (F1 {a.f1:.3f} < {b.f1:.3f}); "
                    "--force writes it anyway")
         return [f"Labelled examples: {self.shipped} shipped + {self.users} of yours "
                 "(cross-validated, leaving out one kind of article at a time)",
-                f"  before (fitted without your labels): P {bp:.3f} R {br:.3f} F1 {bf:.3f}",
-                f"  after  (fitted with your labels):    P {ap:.3f} R {ar:.3f} F1 {af:.3f}",
+                f"  before (fitted without your labels): P {b.precision:.3f} "
+                f"R {b.recall:.3f} F1 {b.f1:.3f}",
+                f"  after  (fitted with your labels):    P {a.precision:.3f} "
+                f"R {a.recall:.3f} F1 {a.f1:.3f}",
                 verdict]
 
 
@@ -154,17 +165,15 @@ def calibrate_store(db: Database, config: Config, force: bool = False,
                     progress: Callable[[str], None] | None = None) -> CalibrateResult:
     """Refit relevance on the shipped set plus the store's labels and write the config's
     calibration file if the refit is not worse in cross-validation (or `force`)."""
-    from enrich.run import Enricher
-
     say = progress or (lambda _: None)
     shipped = shipped_examples()
     users = user_examples(db)
     path = config.calibration_path
     current = load_calibration(path) if path.is_file() else Calibration()
-    enricher = Enricher(db, config, calibration=current)
-    say(f"embedding {len(shipped) + len(users)} labelled articles …")
-    features = enricher.example_features(shipped + users)
     examples = shipped + users
+    say(f"embedding {len(examples)} labelled articles …")
+    embedding, relevance = judging(db, config, current)
+    features = example_features(examples, embedding, relevance)
     truth = [e.related for e in examples]
     groups = kind_groups(examples)
     threshold = current.relevance.threshold
@@ -174,11 +183,12 @@ def calibrate_store(db: Database, config: Config, force: bool = False,
         before=scores(truth, [p >= threshold for p in before]),
         after=scores(truth, [p >= threshold for p in after]),
         shipped=len(shipped), users=len(users), written=False, path=path)
-    if result.after[2] + 1e-9 >= result.before[2] or force:
+    if result.after.f1 + 1e-9 >= result.before.f1 or force:
         model: RelevanceModel = fit(features, truth, l2=L2, threshold=threshold)
         note = (f"relevance fitted by `frwatch calibrate` on {len(shipped)} shipped and "
-                f"{len(users)} user-labelled articles with {enricher.spec.key}; "
-                f"leave-one-kind-out P {result.after[0]:.3f} R {result.after[1]:.3f}")
+                f"{len(users)} user-labelled articles with {embedding.store.model_key}; "
+                f"leave-one-kind-out P {result.after.precision:.3f} "
+                f"R {result.after.recall:.3f}")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(replace(current, relevance=model, note=note).to_json(),
                         encoding="utf-8")
@@ -186,12 +196,13 @@ def calibrate_store(db: Database, config: Config, force: bool = False,
     return result
 
 
-def feature_rows(examples: list[Example], vectors: np.ndarray,
-                 evidence: Callable[[dict, np.ndarray], object]) -> list[dict[str, float]]:
-    """Features of examples given their vectors, through an enricher's `evidence`."""
-    out = []
-    for example, vector in zip(examples, vectors, strict=True):
-        row = {"title": example.title, "text": example.text,
-               "description": example.description, "language": example.language}
-        out.append(evidence(row, vector).features())  # type: ignore[attr-defined]
-    return out
+def example_features(examples: list[Example], embedding: Embedding,
+                     relevance: Relevance) -> list[dict[str, float]]:
+    """Features of labelled examples as `frwatch enrich` would judge them (against the
+    topic and seeds only: an article a user labelled must not be measured against
+    itself)."""
+    rows = [{"title": e.title, "text": e.text, "description": e.description,
+             "language": e.language} for e in examples]
+    vectors = embedding.embed(rows)
+    return [relevance.evidence(row, vector).features()
+            for row, vector in zip(rows, vectors, strict=True)]

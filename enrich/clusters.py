@@ -33,9 +33,9 @@ jan feb mar apr jun jul aug sep sept oct nov dec
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’&-]*[A-Za-z])", re.MULTILINE)
 
 
-def names(text: str, ignore: set[str] = frozenset()) -> Counter:
+def names(text: str, ignore: set[str] | frozenset[str] = frozenset()) -> Counter:
     """Capitalised words that are not sentence starts, lower-cased, minus stopwords."""
-    found = Counter()
+    found: Counter = Counter()
     for match in _CAPITALISED.finditer(text):
         word = match.group(1).lower().replace("’", "'").removesuffix("'s")
         if word not in _STOP and word not in ignore and len(word) > 1:
@@ -126,3 +126,35 @@ class StoryClusterer:
         cluster.first, cluster.last = min(cluster.first, day), max(cluster.last, day)
         cluster.names.update(counts)
         cluster.touched = True
+
+
+def ignored_names(keywords: list[str]) -> set[str]:
+    """The topic's own words: every article of the topic names them, so they say nothing
+    about which story it belongs to."""
+    return {word.lower() for keyword in keywords for word in keyword.split()}
+
+
+def dump_names(counts: Counter) -> str:
+    """A cluster's names as stored: `word:count`, the 200 most frequent."""
+    return " ".join(f"{word}:{n}" for word, n in counts.most_common(200))
+
+
+def parse_names(text: str | None) -> Counter:
+    """The inverse of `dump_names`; malformed items are left out."""
+    found: Counter = Counter()
+    for item in (text or "").split():
+        word, _, n = item.rpartition(":")
+        if word and n.isdigit():
+            found[word] = int(n)
+    return found
+
+
+def label_of(members: list[dict], centroid: np.ndarray) -> str:
+    """A cluster's label: the headline of the original (a reprint's may be rewritten by
+    the syndicator) nearest the cluster's centre. Members have title, duplicate_of and
+    vector."""
+    originals = [m for m in members if not m["duplicate_of"]] or members
+    if not originals:
+        return ""
+    closeness = [float(m["vector"] @ centroid) for m in originals]
+    return originals[int(np.argmax(closeness))]["title"] or ""

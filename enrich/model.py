@@ -10,11 +10,10 @@ from functools import cache
 
 import numpy as np
 
+from frwatch.config import DEFAULT_MAX_TOKENS, DEFAULT_MODEL_NAME, DEFAULT_QUANTIZE, Enrich
 from frwatch.errors import FrwatchError
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def default_model_path() -> str:
@@ -33,8 +32,14 @@ class ModelSpec:
 
     name: str = DEFAULT_MODEL_NAME
     path: str | None = None
-    max_tokens: int = 128
-    quantize: bool = True
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    quantize: bool = DEFAULT_QUANTIZE
+
+    @staticmethod
+    def of(settings: Enrich) -> ModelSpec:
+        """The model a config's `enrich` section names."""
+        return ModelSpec(name=settings.model_name, path=settings.model_path,
+                         max_tokens=settings.max_tokens, quantize=settings.quantize)
 
     @property
     def key(self) -> str:

@@ -54,3 +54,16 @@ class Groups:
         for key in self.parent:
             out.setdefault(self.find(key), []).append(key)
         return [members for members in out.values() if len(members) > 1]
+
+
+def links_to_original(ordered: list[dict]) -> list[tuple[str, str | None]]:
+    """The `duplicate_of` changes that make the first of a group of copies (ordered by
+    publication) the original and every other one a copy of it: (article id, new value),
+    only where the stored value differs."""
+    original = ordered[0]
+    changes: list[tuple[str, str | None]] = []
+    if original["duplicate_of"] is not None:
+        changes.append((original["id"], None))
+    changes.extend((copy["id"], original["id"]) for copy in ordered[1:]
+                   if copy["duplicate_of"] != original["id"])
+    return changes

@@ -8,7 +8,8 @@ from benchmarks.enrich import evaluate
 from frwatch.config import load_config
 from frwatch.db import open_db
 from frwatch.localweb import LocalWeb
-from tests.conftest import DEMO_WEB, run_cli
+from tests.support.crawl import run_cli
+from tests.support.paths import DEMO_WEB
 
 
 def enrich(config, db, *extra):

@@ -14,7 +14,7 @@ import pytest
 from frwatch.config import relocate
 from frwatch.db import article_id, open_db, utcnow
 from frwatch.paths import DEMO_WEB, SEEDS_DIR
-from tests.conftest import run_cli
+from tests.support.crawl import run_cli
 
 ARTICLES = {
     "de-related": {

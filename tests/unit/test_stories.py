@@ -17,7 +17,8 @@ def unit(*values: float) -> np.ndarray:
 
 
 def test_same_story_joins_and_a_later_one_starts_anew():
-    clusterer = StoryClusterer(ClusterRule(0.5, 0.4, 14, 45), [], Counter(), 0)
+    clusterer = StoryClusterer(ClusterRule(embedding_weight=0.5, threshold=0.4, window_days=14,
+                                         max_span_days=45), [], Counter(), 0)
     day = date(2020, 6, 10)
     a = clusterer.assign(unit(1, 0.1, 0), Counter({"amazon": 2, "rekognition": 1}), day)
     b = clusterer.assign(unit(1, 0.12, 0), Counter({"amazon": 1, "rekognition": 2}),
@@ -28,7 +29,8 @@ def test_same_story_joins_and_a_later_one_starts_anew():
 
 
 def test_a_story_does_not_grow_past_its_span():
-    clusterer = StoryClusterer(ClusterRule(0.5, 0.4, 14, 20), [], Counter(), 0)
+    clusterer = StoryClusterer(ClusterRule(embedding_weight=0.5, threshold=0.4, window_days=14,
+                                         max_span_days=20), [], Counter(), 0)
     first = date(2021, 1, 1)
     ids = [clusterer.assign(unit(1, 0, 0), Counter({"portland": 1}), first + timedelta(days=d))
            for d in (0, 10, 19, 25)]
