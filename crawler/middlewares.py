@@ -11,12 +11,13 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-from scrapy.exceptions import CannotResolveHostError
+from scrapy.exceptions import CannotResolveHostError, NotConfigured
 from scrapy.http import Response
 from twisted.internet.error import DNSLookupError
 
 from crawler.resolver import (
     PrivateAddressBlocked,
+    allow_private_addresses,
     blocked,
     guarded_resolver_installed,
     refusal_for,
@@ -25,7 +26,8 @@ from frwatch.urls import is_private_address
 
 
 class PrivateAddressGuard:
-    """Refuses requests to non-public IP literals unless FRWATCH_ALLOW_PRIVATE_ADDRESSES.
+    """Refuses requests to non-public IP literals; off (NotConfigured) when the config's
+    `crawl.allow_private_addresses`, or FRWATCH_ALLOW_PRIVATE_ADDRESSES if set, allows them.
 
     Host names are checked where they are connected to, by `crawler.resolver.
     GuardedResolver` (the address checked is the address used: no DNS rebinding); IP
@@ -35,16 +37,13 @@ class PrivateAddressGuard:
     changed, no reactor), host names are refused: the guard fails closed.
     """
 
-    def __init__(self, allow: bool):
-        self.allow = allow
-
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuard:
-        return cls(crawler.settings.getbool("FRWATCH_ALLOW_PRIVATE_ADDRESSES"))
+        if allow_private_addresses(crawler.settings):
+            raise NotConfigured  # without a message: Scrapy would warn on every crawl
+        return cls()
 
     async def process_request(self, request: Request) -> None:
-        if self.allow:
-            return None
         host = urlsplit(request.url).hostname or ""
         if not host:  # Twisted would connect to 0.0.0.0, this machine
             raise PrivateAddressBlocked(f"private address blocked: no host in {request.url}")
@@ -68,7 +67,14 @@ class PrivateAddressRefusals:
     retry and the store would record as "DNS lookup failed". Placed after it in the
     chain (a higher number: exceptions travel from the downloader outwards), this turns
     the failure back into PrivateAddressBlocked, which is neither retried nor hidden.
+    Off (NotConfigured) when private addresses are allowed: nothing is refused then.
     """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrivateAddressRefusals:
+        if allow_private_addresses(crawler.settings):
+            raise NotConfigured  # without a message: Scrapy would warn on every crawl
+        return cls()
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         if isinstance(exception, (CannotResolveHostError, DNSLookupError)):

@@ -16,7 +16,13 @@ from scrapy.exceptions import DropItem
 from crawler.extract import NOT_AN_ARTICLE, extract_article, plausible_date
 from crawler.items import ArticlePage
 from crawler.lifeline import die_with_parent
-from crawler.store import StoreWriteError
+from crawler.signals import (
+    ArticleNotStored,
+    article_extracted,
+    article_not_stored,
+    report_failure,
+    report_skipped,
+)
 from frwatch.urls import canonicalize, same_site
 
 logger = logging.getLogger(__name__)
@@ -65,20 +71,22 @@ class ExtractPipeline:
             item.extracted = {"error": "extraction worker crashed"}
         error = item.extracted.get("error")
         if error:
-            spider = self.crawler.spider
             if error.startswith(NOT_AN_ARTICLE):  # the page says what it is: no failure
-                spider.store.record_skipped(item.requested_url, item.source, error,
-                                            item.discovered_via, item.listing or "")
-                self.crawler.stats.inc_value("frwatch/skipped_not_article")
+                report_skipped(self.crawler, item.requested_url, source=item.source,
+                               reason=error, via=item.discovered_via, listing=item.listing,
+                               stat="frwatch/skipped_not_article")
             else:
-                spider._fail(item.url, {"source": item.source, "kind": "article",
-                                        "frwatch_url": item.requested_url}, error, 200)
+                report_failure(self.crawler, item.url, source=item.source, kind="article",
+                               reason=error, status=200, requested_url=item.requested_url,
+                               listing=item.listing)
             raise DropItem(f"{error}: {item.url}")
         return item
 
 
 class StorePipeline:
-    """Upserts each extracted article into the store (first_seen kept on re-crawl)."""
+    """Hands each extracted article to whatever keeps it (the `article_extracted` signal;
+    in one process `crawler.recorder.StoreRecorder`, which keeps first_seen on re-crawl)
+    and drops the item when it was not kept."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -90,40 +98,41 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):
             return item
-        found = item.extracted
-        # rel=canonical is honoured on the same site only: a syndicated copy pointing at
-        # the original publisher is a reprint to be linked, not the same row.
-        rel = found.get("rel_canonical")
-        canonical = canonicalize(rel if rel and same_site(rel, item.url) else item.url)
-        published, date_source = found.get("published"), found.get("date_source")
-        if not published and plausible_date(item.hint_published):
-            published, date_source = item.hint_published, item.hint_date_source
-        record = {
-            "url": item.url,
-            "canonical_url": canonical,
-            "source": item.source,
-            "discovered_via": item.discovered_via,
-            "title": found.get("title") or item.hint_title,
-            "html_title": found.get("html_title"),
-            "author": found.get("author"),
-            "published": published,
-            "date_source": date_source,
-            "language": found.get("language"),
-            "sitename": found.get("sitename"),
-            "description": found.get("description"),
-            "text": found.get("text"),
-            "word_count": found.get("word_count"),
-        }
-        spider = self.crawler.spider
-        store = spider.store
-        try:
-            is_new = store.save_article(record, [item.requested_url, item.url])
-        except StoreWriteError as exc:
+        results = self.crawler.signals.send_catch_log(
+            article_extracted, dont_log=ArticleNotStored, record=article_record(item),
+            urls=[item.requested_url, item.url], listing=item.listing)
+        reason = article_not_stored(results)
+        if not results:  # nothing listens (EXTENSIONS changed): say so, never lose quietly
+            reason = "not stored: no component keeps articles (crawler.recorder.StoreRecorder)"
+        if reason:
             item.extracted = {}  # the drop is logged with the item: no article text
-            spider._fail(item.url, {"source": item.source, "kind": "article",
-                                    "frwatch_url": item.requested_url},
-                         f"not stored: {exc.reason}", None)  # stops the crawl if fatal
-            raise DropItem(f"not stored: {exc.reason}") from None
-        counter = "frwatch/articles_new" if is_new else "frwatch/articles_updated"
-        self.crawler.stats.inc_value(counter)
+            raise DropItem(reason)
         return item
+
+
+def article_record(item: ArticlePage) -> dict[str, Any]:
+    """The `articles` row (without id and times) for an extracted page."""
+    found = item.extracted
+    # rel=canonical is honoured on the same site only: a syndicated copy pointing at
+    # the original publisher is a reprint to be linked, not the same row.
+    rel = found.get("rel_canonical")
+    canonical = canonicalize(rel if rel and same_site(rel, item.url) else item.url)
+    published, date_source = found.get("published"), found.get("date_source")
+    if not published and plausible_date(item.hint_published):
+        published, date_source = item.hint_published, item.hint_date_source
+    return {
+        "url": item.url,
+        "canonical_url": canonical,
+        "source": item.source,
+        "discovered_via": item.discovered_via,
+        "title": found.get("title") or item.hint_title,
+        "html_title": found.get("html_title"),
+        "author": found.get("author"),
+        "published": published,
+        "date_source": date_source,
+        "language": found.get("language"),
+        "sitename": found.get("sitename"),
+        "description": found.get("description"),
+        "text": found.get("text"),
+        "word_count": found.get("word_count"),
+    }

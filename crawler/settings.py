@@ -73,7 +73,9 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 800,
 }
 EXTENSIONS = {
-    "crawler.extensions.CrawlRunRecorder": 100,
+    # Owns the store: the run's row, every failure, skip, listing and article written,
+    # the spider's questions answered (crawler/recorder.py).
+    "crawler.recorder.StoreRecorder": 100,
     # Network, DNS and robots.txt errors: no tracebacks (each is a `failures` row).
     "crawler.extensions.QuietNetworkErrors": 110,
 }

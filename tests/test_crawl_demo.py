@@ -7,7 +7,10 @@ import json
 
 import pytest
 
-from tests.conftest import DEMO_WEB, Crawl, run_cli
+from benchmarks.labelled import copy_store
+from frwatch.localweb import LocalWeb
+from tests.support.crawl import Crawl, run_cli
+from tests.support.paths import DEMO_WEB
 
 LABELS = json.loads((DEMO_WEB / "labels.json").read_text(encoding="utf-8"))
 
@@ -16,12 +19,28 @@ def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
 
 
+def demo_crawl(web: LocalWeb, folder) -> Crawl:
+    return Crawl(web, folder, (DEMO_WEB / "sources.yaml").read_text(encoding="utf-8"),
+                 config_dir=DEMO_WEB)
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory):
+    """One crawl of the demo web for the module, on its own web (so that its request log is
+    this crawl's alone). Tests that crawl again take `recrawl`, a copy."""
+    with LocalWeb.from_directory(DEMO_WEB) as web:
+        c = demo_crawl(web, tmp_path_factory.mktemp("demo"))
+        c.run()
+        yield c
+
+
 @pytest.fixture
-def crawl(demo_web, tmp_path):
-    c = Crawl(demo_web, tmp_path, (DEMO_WEB / "sources.yaml").read_text(encoding="utf-8"),
-              config_dir=DEMO_WEB)
-    c.run()
-    return c
+def recrawl(crawl, tmp_path):
+    """A private copy of the crawled store, crawled again over the same web (the stored
+    URLs name its port) by the test itself; the shared store stays as the crawl left it."""
+    copy = demo_crawl(crawl.web, tmp_path)
+    copy_store(crawl.db_path, copy.db_path)
+    return copy
 
 
 def test_every_article_stored_exactly_once(crawl):
@@ -70,7 +89,8 @@ def test_robots_disallowed_pages_never_requested(crawl):
         assert not [p for p in paths if p.startswith("/private/")]
 
 
-def test_second_run_fetches_nothing_twice_and_asks_conditionally(crawl):
+def test_second_run_fetches_nothing_twice_and_asks_conditionally(recrawl):
+    crawl = recrawl
     web = crawl.web
     article_paths = {_path(label["url"]) for label in LABELS}
     first = len(web.requests)
@@ -89,16 +109,24 @@ def test_second_run_fetches_nothing_twice_and_asks_conditionally(crawl):
     assert run["skipped_known"] > 0
 
 
-def test_first_seen_survives_a_recrawl(crawl):
-    before = {r["id"]: r["first_seen"] for r in crawl.rows("select id, first_seen from articles")}
-    # Forget the feeds' validators and the known URLs: everything is fetched again.
+def test_first_seen_survives_a_recrawl(recrawl):
+    crawl = recrawl
+    # Timestamps are to the second: date the stored rows years back, so that a first_seen
+    # rewritten by the recrawl (or a last_fetched left alone) cannot pass for kept.
+    old = "2001-02-03T04:05:06+00:00"
     db = crawl.db
-    db.execute("delete from feed_state")
-    db.execute("delete from article_urls")
+    with db.conn:
+        db.execute("update articles set first_seen = ?, last_fetched = ?", [old, old])
+        # Forget the feeds' validators and the known URLs: everything is fetched again.
+        db.execute("delete from feed_state")
+        db.execute("delete from article_urls")
     db.close()
+    before = crawl.rows("select id from articles")
     crawl.run()
-    after = {r["id"]: r["first_seen"] for r in crawl.rows("select id, first_seen from articles")}
-    assert after == before
+    after = crawl.rows("select id, first_seen, last_fetched from articles")
+    assert {r["id"] for r in after} == {r["id"] for r in before}
+    assert {r["first_seen"] for r in after} == {old}
+    assert old not in {r["last_fetched"] for r in after}  # every article was stored again
     run = crawl.rows("select * from crawl_runs order by id desc limit 1")[0]
     assert run["articles_new"] == 0 and run["articles_updated"] >= len(before)
 

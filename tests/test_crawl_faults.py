@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_WEBS, Crawl
+from tests.support.crawl import Crawl
+from tests.support.paths import TEST_WEBS
 
 CONFIG = (TEST_WEBS / "faults.yaml").read_text(encoding="utf-8")
 

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from frwatch.localweb import LocalWeb
-from tests.conftest import REPO, TEST_DATA, TEST_WEBS, Crawl
+from tests.support.crawl import Crawl
+from tests.support.paths import REPO, TEST_DATA, TEST_WEBS
 
 GUARDED = """
 topic: {name: Test topic}
@@ -97,10 +98,9 @@ def test_guard_refuses_private_targets_also_after_a_redirect(url):
 
     from crawler.middlewares import PrivateAddressBlocked, PrivateAddressGuard
 
-    guard = PrivateAddressGuard(allow=False)
+    guard = PrivateAddressGuard()
     # What RedirectMiddleware hands back after a public page answered 302 -> url.
     redirected = Request(url, meta={"redirect_urls": ["https://news.example/story"],
                                     "redirect_times": 1})
     with pytest.raises(PrivateAddressBlocked):
         asyncio.run(guard.process_request(redirected))
-    assert asyncio.run(PrivateAddressGuard(allow=True).process_request(redirected)) is None

@@ -8,7 +8,7 @@ import pytest
 
 from crawler.discovery import looks_like_article, parse_date, parse_feed, parse_sitemap
 from frwatch.urls import canonicalize
-from tests.conftest import TEST_DATA
+from tests.support.paths import TEST_DATA
 
 FEEDS = TEST_DATA / "feeds"
 

@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.zyte import ground_truth, page_html
 from frwatch.localweb import LocalWeb
-from tests.conftest import Crawl
+from tests.support.crawl import Crawl
 
 OPAQUE = ["/a/8xk2Lq", "/news/articles/c4gzvv7gv2lo", "/5f03fc17.html", "/p/Qz3",
           "/s/k9"]

@@ -14,7 +14,8 @@ import subprocess
 import sys
 
 from frwatch.paths import DEMO_WEB
-from tests.conftest import REPO, Crawl
+from tests.support.crawl import Crawl
+from tests.support.paths import REPO
 
 LABELS = json.loads((DEMO_WEB / "labels.json").read_text(encoding="utf-8"))
 EXPECTED = {item["canonical"].split("/", 3)[3] for item in LABELS}

@@ -25,7 +25,7 @@ from twisted.internet.error import DNSLookupError
 from crawler.resolver import GuardedResolver, PrivateAnswerRefused
 from frwatch.localweb import Fault, LocalWeb
 from frwatch.urls import TEST_PUBLIC_ADDRESSES_ENV, is_private_address
-from tests.conftest import Crawl, run_cli
+from tests.support.crawl import Crawl, run_cli
 
 PUBLIC_LOOKING = "127.0.0.2"
 DNS_SCRIPT_ENV = "FRWATCH_TEST_DNS"
@@ -120,11 +120,38 @@ def test_guard_refuses_host_names_without_the_guarded_resolver():
 
     # No reactor with a GuardedResolver in this process: a name cannot be checked.
     with pytest.raises(PrivateAddressBlocked, match="cannot be checked"):
-        asyncio.run(PrivateAddressGuard(allow=False).process_request(
+        asyncio.run(PrivateAddressGuard().process_request(
             Request("https://news.example/story")))
     with pytest.raises(PrivateAddressBlocked, match="^private address blocked: ::1 is ::1"):
-        asyncio.run(PrivateAddressGuard(allow=False).process_request(
+        asyncio.run(PrivateAddressGuard().process_request(
             Request("http://[::1]:8080/x")))
+
+
+@pytest.mark.parametrize(("config_allows", "setting", "guarded"), [
+    (False, None, True), (True, None, False),       # the config decides by default
+    (True, "0", True), (False, "1", False),         # -s FRWATCH_ALLOW_PRIVATE_ADDRESSES wins
+])
+def test_the_guard_is_off_exactly_when_private_addresses_are_allowed(
+        tmp_path, config_allows, setting, guarded):
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import PrivateAddressGuard, PrivateAddressRefusals
+
+    config = tmp_path / "sources.yaml"
+    config.write_text("topic: {name: t}\nsources:\n  - name: One\n    feeds: [https://one.example/rss.xml]\n"
+                      f"crawl: {{allow_private_addresses: {str(config_allows).lower()}}}\n",
+                      encoding="utf-8")
+    settings = {"FRWATCH_CONFIG": str(config)}
+    if setting is not None:
+        settings["FRWATCH_ALLOW_PRIVATE_ADDRESSES"] = setting
+    for component in (PrivateAddressGuard, PrivateAddressRefusals):
+        crawler = get_crawler(settings_dict=settings)
+        if guarded:
+            assert isinstance(component.from_crawler(crawler), component)
+        else:
+            with pytest.raises(NotConfigured):
+                component.from_crawler(crawler)
 
 
 # --- servers ----------------------------------------------------------------------------

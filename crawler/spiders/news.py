@@ -13,20 +13,19 @@ from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import BaseSettings
-from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from crawler.discovery import Discovery, Entry, looks_like_article, parse_feed, parse_sitemap
 from crawler.errors import describe_failure
 from crawler.items import ArticlePage
-from crawler.store import CrawlStore
+from crawler.ledger import Ledger, LedgerOwner, too_old, triage
+from crawler.signals import listing_read, report_failure, report_skipped
+from crawler.spiders import SPIDER_KINDS
 from frwatch.config import Config, Source, load_config
+from frwatch.errors import FrwatchError
 from frwatch.urls import canonicalize, same_site
 
 logger = logging.getLogger(__name__)
-
-
-
 
 _LINKS = LinkExtractor(unique=True)
 
@@ -36,12 +35,19 @@ def _config_for(settings: BaseSettings) -> Config:
 
 
 class NewsSpider(scrapy.Spider):
-    """Reads every source's feeds, sitemaps and section pages, fetches new articles."""
+    """Reads every source's feeds, sitemaps and section pages, fetches new articles.
+
+    It keeps no state of its own beyond the config: what earlier runs left it asks the
+    crawl's `Ledger`; what happens it announces through `crawler.signals`.
+    """
 
     name = "news"
-    kinds: tuple[str, ...] = ("feeds", "sitemaps", "pages")
+    kinds: tuple[str, ...] = SPIDER_KINDS["news"]
     config: Config
-    store: CrawlStore
+    sources: dict[str, Source]
+    oldest: datetime            # entries listed as older are not fetched
+    give_up_after: int          # failed in this many earlier crawls: not asked again
+    _ledger: Ledger | None = None
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -63,15 +69,21 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = _config_for(crawler.settings)
         spider.sources = {source.name: source for source in spider.config.sources}
-        db_path = crawler.settings.get("FRWATCH_DB") or spider.config.db_path
-        spider.store = CrawlStore(db_path)
         spider.oldest = datetime.now(UTC) - timedelta(days=spider.config.crawl.max_age_days)
         spider.give_up_after = crawler.settings.getint("FRWATCH_GIVE_UP_AFTER_RUNS")
-        # Listing state, kept until the crawl ends (see save_listings).
-        spider.listings = {}
-        spider.listing_of = {}
-        spider.failed_urls = set()
         return spider
+
+    @property
+    def ledger(self) -> Ledger:
+        """The crawl's memory of earlier runs, from the extension that owns its state
+        (extensions are built after the spider: asked for at first use)."""
+        if self._ledger is None:
+            owner = self.crawler.get_extension(LedgerOwner)
+            if owner is None:
+                raise FrwatchError("no extension owns the crawl's state: enable "
+                                   "crawler.recorder.StoreRecorder in EXTENSIONS")
+            self._ledger = owner.ledger
+        return self._ledger
 
     # --- discovery --------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -91,14 +103,14 @@ class NewsSpider(scrapy.Spider):
     def _listing_request(self, url: str, source: str, kind: str, callback: Any) -> scrapy.Request:
         return scrapy.Request(
             url, callback=callback, errback=self.on_error, dont_filter=True, priority=10,
-            headers=self.store.feed_validators(url),
+            headers=self.ledger.validators(url),
             meta={"source": source, "kind": kind, "handle_httpstatus_list": [304]},
         )
 
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
         if self._not_modified(response):
             return
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         found = parse_feed(response.body, response.url, content_type)
         yield from self._follow(response, found, "feed")
 
@@ -107,7 +119,7 @@ class NewsSpider(scrapy.Spider):
             return
         found = parse_sitemap(response.body, response.url)
         for child in found.sitemaps:
-            if self._too_old(child):
+            if too_old(child.published, self.oldest):
                 self.crawler.stats.inc_value("frwatch/skipped_old")
                 continue
             yield self._listing_request(child.url, response.meta["source"], "sitemap",
@@ -116,8 +128,8 @@ class NewsSpider(scrapy.Spider):
 
     def parse_section(self, response: Response) -> Iterable[scrapy.Request]:
         if not isinstance(response, HtmlResponse):
-            self._fail(response.url, response.meta, f"section page is not HTML "
-                       f"({_content_type(response)})", response.status)
+            self._failed(response.url, response.meta, f"section page is not HTML "
+                         f"({_content_type(response)})", response.status)
             return
         source = self.sources[response.meta["source"]]
         entries = []
@@ -126,8 +138,8 @@ class NewsSpider(scrapy.Spider):
                 continue
             reason = _left_out(link.url, source)
             if reason:  # never a silent filter: each link left out says why
-                self.store.record_skipped(canonicalize(link.url), source.name, reason,
-                                          "page", response.url)
+                report_skipped(self.crawler, canonicalize(link.url), source=source.name,
+                               reason=reason, via="page", listing=response.url)
             else:
                 entries.append(Entry(link.url, title=link.text.strip() or None))
         yield from self._follow(response, Discovery(entries=entries), "page")
@@ -135,78 +147,51 @@ class NewsSpider(scrapy.Spider):
     def _not_modified(self, response: Response) -> bool:
         if response.status == 304:
             self.crawler.stats.inc_value("frwatch/feeds_not_modified")
-            self.listings[response.url] = (304, None, None, None)
+            self.crawler.signals.send_catch_log(listing_read, url=response.url, status=304,
+                                                etag=None, last_modified=None, entries=None)
             return True
         return False
-
-    def save_listings(self, finished: bool) -> None:
-        """Remember each feed's and sitemap's validators, at the end of the crawl.
-
-        Only a crawl that finished, and only for listings all of whose new articles were
-        stored: otherwise the next run must fetch the listing in full (no 304) to find
-        the articles again — after a kill, or to retry a page that failed.
-        """
-        failed = {self.listing_of[url] for url in self.failed_urls if url in self.listing_of}
-        for url, (status, etag, modified, entries) in self.listings.items():
-            complete = finished and url not in failed
-            self.store.save_feed_state(url, status, etag if complete else None,
-                                       modified if complete else None, entries)
 
     def _follow(self, response: Response, found: Discovery, via: str) -> Iterable[scrapy.Request]:
         meta = response.meta
         if found.error:
-            self._fail(response.url, meta, found.error, response.status)
+            self._failed(response.url, meta, found.error, response.status)
         if via in ("feed", "sitemap"):
             headers = response.headers
             # A sitemap index is always fetched in full: its children may change while
             # it does not, and only a full fetch names them.
             keep = not found.sitemaps
-            self.listings[response.url] = (
-                response.status,
-                _header(headers, b"ETag") if keep else None,
-                _header(headers, b"Last-Modified") if keep else None,
-                len(found.entries) + len(found.sitemaps),
-            )
+            self.crawler.signals.send_catch_log(
+                listing_read, url=response.url, status=response.status,
+                etag=_header(headers, b"ETag") if keep else None,
+                last_modified=_header(headers, b"Last-Modified") if keep else None,
+                entries=len(found.entries) + len(found.sitemaps))
         for entry in found.entries:
             # Every entry of a feed or sitemap is a candidate, whatever its URL looks
             # like (`/a/8xk2Lq`): the page itself says whether it is an article.
             url = canonicalize(entry.url)
-            if self._too_old(entry):
-                self.crawler.stats.inc_value("frwatch/skipped_old")
-                self.store.record_skipped(url, meta["source"],
-                                          f"too old (listed as published {entry.published})",
-                                          via, response.url)
-            elif self.store.is_known(url):
-                self.crawler.stats.inc_value("frwatch/skipped_known")
-            elif self.store.is_not_article(url):  # a page that said so before: not again
-                self.crawler.stats.inc_value("frwatch/skipped_not_article")
-            elif self.store.failed_runs(url) >= self.give_up_after:
-                self.crawler.stats.inc_value("frwatch/skipped_failing")
-                self.store.record_skipped(url, meta["source"],
-                                          f"given up after failing in {self.give_up_after} "
-                                          "crawls", via, response.url)
-            else:
-                self.listing_of[url] = response.url
+            skip = triage(self.ledger, url, entry.published, self.oldest, self.give_up_after)
+            if skip is None:
                 yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={
                     "source": meta["source"], "kind": "article", "via": via, "frwatch_url": url,
                     "hint_published": entry.published, "hint_title": entry.title,
                     "listing": response.url,
                 })
-
-    def _too_old(self, entry: Entry) -> bool:
-        if not entry.published:
-            return False
-        return datetime.fromisoformat(entry.published) < self.oldest
+            elif skip.reason is None:
+                self.crawler.stats.inc_value(skip.stat)
+            else:
+                report_skipped(self.crawler, url, source=meta["source"], reason=skip.reason,
+                               via=via, listing=response.url, stat=skip.stat)
 
     # --- articles ---------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterable[ArticlePage]:
         meta = response.meta
         if not isinstance(response, HtmlResponse):
-            self._fail(response.url, meta, f"not HTML ({_content_type(response)})",
-                       response.status)
+            self._failed(response.url, meta, f"not HTML ({_content_type(response)})",
+                         response.status)
             return
         if not response.body.strip():
-            self._fail(response.url, meta, "empty page", response.status)
+            self._failed(response.url, meta, "empty page", response.status)
             return
         yield ArticlePage(
             url=response.url,
@@ -221,21 +206,15 @@ class NewsSpider(scrapy.Spider):
         )
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy
         reason, status = describe_failure(failure)
-        self._fail(request.url, request.meta, reason, status)
+        self._failed(request.url, request.meta, reason, status)
 
-    def _fail(self, url: str, meta: dict, reason: str, status: int | None) -> None:
-        kind = meta.get("kind", "article")
-        self.failed_urls.add(meta.get("frwatch_url", url))
-        logger.info("failure (%s) %s: %s", kind, url, reason)
-        self.crawler.stats.inc_value("frwatch/failures")
-        self.store.record_failure(url, meta.get("source"), kind, reason, status)
-        if self.store.fatal_error and not self.crawler.stats.get_value("frwatch/store_error"):
-            # The store takes no more writes (disk full, I/O error): stop fetching.
-            logger.error("crawl stopped: %s", self.store.fatal_error)
-            self.crawler.stats.set_value("frwatch/store_error", self.store.fatal_error)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_error"))
+    def _failed(self, url: str, meta: dict, reason: str, status: int | None) -> None:
+        """Announce a failed request, with what its meta says it was."""
+        report_failure(self.crawler, url, source=meta.get("source"),
+                       kind=meta.get("kind", "article"), reason=reason, status=status,
+                       requested_url=meta.get("frwatch_url", url), listing=meta.get("listing"))
 
 
 def _left_out(url: str, source: Source) -> str | None:
@@ -257,7 +236,7 @@ def _header(headers: Any, name: bytes) -> str | None:
 
 
 def _content_type(response: Response) -> str:
-    value = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip()
+    value = (response.headers.get(b"Content-Type") or b"").decode("latin-1").split(";")[0].strip()
     return value or "no content type"
 
 
@@ -265,18 +244,18 @@ class FeedsSpider(NewsSpider):
     """Only the configured feeds (RSS, Atom, JSON Feed)."""
 
     name = "feeds"
-    kinds = ("feeds",)
+    kinds = SPIDER_KINDS["feeds"]
 
 
 class SitemapsSpider(NewsSpider):
     """Only the configured sitemaps and news sitemaps."""
 
     name = "sitemaps"
-    kinds = ("sitemaps",)
+    kinds = SPIDER_KINDS["sitemaps"]
 
 
 class PagesSpider(NewsSpider):
     """Only the configured section pages, one hop to their articles."""
 
     name = "pages"
-    kinds = ("pages",)
+    kinds = SPIDER_KINDS["pages"]
