@@ -18,31 +18,39 @@ import time
 from pathlib import Path
 
 import psutil
+from trafilatura import bare_extraction
 
 from benchmarks.zyte import ZYTE_CONFIG, ground_truth, page_html, score, stored_bodies, zyte_site
 from crawler.extract import extract_article
+from frwatch.db import remove_store
 from frwatch.localweb import LocalWeb
 
 
-def _peak_rss(proc: subprocess.Popen) -> int:
+def _watch(proc: subprocess.Popen) -> tuple[int, float]:
+    """Peak summed RSS of the crawl's process tree, and the CPU seconds its processes
+    used (as last seen alive): on a shared machine CPU time is the figure that load from
+    others does not change much."""
     parent = psutil.Process(proc.pid)
     peak = 0
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
         try:
             tree = [parent, *parent.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            for p in tree:
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
         except psutil.Error:
             pass
         time.sleep(0.02)
-    return peak
+    return peak, sum(cpu.values())
 
 
 def crawl_once(web: LocalWeb, workdir: Path, overrides: list[str]) -> dict:
     config = workdir / "sources.yaml"
     config.write_text(web.rewrite(ZYTE_CONFIG), encoding="utf-8")
     db = workdir / "bench.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    remove_store(db)
     args = [sys.executable, "-m", "frwatch.cli", "crawl", "--config", str(config), "--db", str(db)]
     for item in overrides:
         args += ["-s", item]
@@ -50,7 +58,7 @@ def crawl_once(web: LocalWeb, workdir: Path, overrides: list[str]) -> dict:
     log = workdir / "crawl.log"
     with log.open("wb") as stderr:
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr)
-        peak = _peak_rss(proc)
+        peak, cpu = _watch(proc)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"crawl failed: {log.read_text()[-2000:]}")
@@ -59,16 +67,25 @@ def crawl_once(web: LocalWeb, workdir: Path, overrides: list[str]) -> dict:
         "select seconds, (select count(*) from articles) from crawl_runs").fetchone()
     conn.close()
     return {"seconds": seconds, "wall": wall, "stored": stored, "peak_mb": peak / 2**20,
-            "db": db}
+            "cpu": cpu, "db": db}
 
 
-def extract_alone(fast: bool) -> float:
+def extract_alone(fast: bool, plain: bool = True) -> tuple[float, float]:
+    """Pages per second of one process extracting every page, and its CPU seconds per
+    page: trafilatura alone (plain, the issue's baseline: `bare_extraction` with frwatch's
+    options and its metadata), or frwatch's `extract_article` (trafilatura plus page
+    kind and headline choice)."""
     truth = ground_truth()
     pages = {key: page_html(key) for key in truth}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for key, html in pages.items():
-        extract_article(html, truth[key]["url"], fast=fast)
-    return len(pages) / (time.perf_counter() - started)
+        if plain:
+            bare_extraction(html, url=truth[key]["url"], fast=fast, include_comments=False,
+                            include_tables=True, with_metadata=True)
+        else:
+            extract_article(html, truth[key]["url"], fast=fast)
+    return (len(pages) / (time.perf_counter() - started),
+            (time.process_time() - cpu) / len(pages))
 
 
 def main() -> None:
@@ -82,10 +99,17 @@ def main() -> None:
     truth = {key: page["articleBody"] for key, page in ground_truth().items()}
     pages = len(truth)
     print(f"{pages} pages, {sum(len(page_html(k)) for k in truth) / 2**20:.1f} MiB of HTML")
+    fast = not any(item.replace(" ", "").lower() in ("frwatch_extract_fast=false",
+                                                     "frwatch_extract_fast=0")
+                   for item in args.overrides)
+    alone: dict[bool, tuple[float, float]] = {}
     if not args.skip_alone:
-        for fast in (False, True):
-            print(f"trafilatura alone, one process, fast={fast}: "
-                  f"{extract_alone(fast):.1f} pages/s")
+        for mode in (False, True):
+            alone[mode] = extract_alone(mode)
+            ours = extract_alone(mode, plain=False)
+            print(f"trafilatura alone, one process, fast={mode}: {alone[mode][0]:.1f} pages/s "
+                  f"({alone[mode][1] * 1000:.1f} ms CPU a page); frwatch extract_article: "
+                  f"{ours[0]:.1f} pages/s ({ours[1] * 1000:.1f} ms)")
     results = []
     with LocalWeb({"zyte": zyte_site()}) as web, tempfile.TemporaryDirectory() as tmp:
         for run in range(1, args.runs + 1):
@@ -99,6 +123,11 @@ def main() -> None:
     print(f"crawl+extract+store: median {statistics.median(rates):.1f} pages/s "
           f"(min {min(rates):.1f}, max {max(rates):.1f}) over {len(rates)} runs; "
           f"peak RSS max {max(r['peak_mb'] for r in results):.0f} MiB")
+    cpu = statistics.median(r["cpu"] for r in results) / pages
+    print(f"CPU a page, whole crawl process tree (start-up included): {cpu * 1000:.1f} ms")
+    if alone:
+        print(f"crawl / trafilatura alone (fast={fast}): "
+              f"{statistics.median(rates) / alone[fast][0]:.2f}x")
     print(f"extraction quality of the stored text: P {quality['precision']:.3f} "
           f"R {quality['recall']:.3f} F1 {quality['f1']:.3f}")
 

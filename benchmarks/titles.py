@@ -1,4 +1,4 @@
-"""Headline accuracy on real pages: frwatch's clean titles against trafilatura's own.
+"""Headline and date accuracy on real pages: frwatch's against trafilatura's own.
 
     python -m benchmarks.titles
 
@@ -6,6 +6,10 @@ Gold headlines for the 181 pages of the Zyte article-extraction benchmark are in
 `tests/data/zyte-titles.json` (read off each page: the visible headline, without site
 names or dates; see tests/data/zyte-titles.md). A title counts when it equals the gold
 one after whitespace is normalised; "close" also forgives case and punctuation.
+
+Gold publication days for 124 of those pages are in `tests/data/zyte-dates.json` (the
+day the page's own date places agree on; see tests/data/zyte-dates.md). A date counts
+when its day is the gold day; no date is a miss.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from benchmarks.zyte import BENCHMARK_DIR, ground_truth, page_html
 from crawler.extract import extract_article
 
 GOLD = BENCHMARK_DIR.parent / "zyte-titles.json"
+GOLD_DATES = BENCHMARK_DIR.parent / "zyte-dates.json"
 
 
 def _norm(text: str | None) -> str:
@@ -32,15 +37,25 @@ def _loose(text: str | None) -> str:
 def main() -> None:
     gold = {k: v["title"] for k, v in json.loads(GOLD.read_text(encoding="utf-8")).items()
             if v.get("title")}
+    days = {k: v["published"]
+            for k, v in json.loads(GOLD_DATES.read_text(encoding="utf-8")).items()}
     truth = ground_truth()
     ours = exact = close = base_exact = base_close = 0
+    dated = {"frwatch": 0, "trafilatura": 0}
+    right = {"frwatch": 0, "trafilatura": 0}
     misses = []
     for key, title in gold.items():
         html = page_html(key)
         url = truth[key]["url"]
-        mine = extract_article(html, url, fast=True).get("title")
+        found = extract_article(html, url, fast=True)
+        mine = found.get("title")
         doc = bare_extraction(html, url=url, with_metadata=True, fast=True)
         theirs = doc.title if doc is not None else None
+        if key in days:
+            for who, day in (("frwatch", found.get("published")),
+                             ("trafilatura", doc.date if doc is not None else None)):
+                dated[who] += bool(day)
+                right[who] += (day or "")[:10] == days[key]
         ours += 1
         exact += _norm(mine) == _norm(title)
         close += _loose(mine) == _loose(title)
@@ -53,6 +68,10 @@ def main() -> None:
           f"{close / ours:.3f}")
     print(f"trafilatura alone: exact {base_exact / ours:.3f}, ignoring case and punctuation "
           f"{base_close / ours:.3f}")
+    for who in ("frwatch", "trafilatura"):
+        print(f"dates, {who}: exact day {right[who] / len(days):.3f} over {len(days)} pages "
+              f"with a gold day ({dated[who]} dated, "
+              f"{right[who] / max(1, dated[who]):.3f} of those right)")
     for title, mine in misses[:15]:
         print(f"  gold {title[:70]!r}\n  ours {str(mine)[:70]!r}")
 

@@ -1,11 +1,20 @@
-"""Per-source extraction health in `frwatch status --json`, on a real store."""
+"""Per-source extraction health in `frwatch status --json`, in the alert channels and in
+Datasette: on stores written directly, and on a site served over real HTTP and crawled."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+import yaml
 
 from frwatch.db import open_db
-from tests.conftest import run_cli
+from frwatch.localweb import LocalWeb
+from frwatch.paths import BROWSE_DIR
+from tests.support.crawl import Crawl, run_cli
+from tests.support.datasette import Client
 from tests.support.receiver import Receiver
 
 
@@ -107,3 +116,111 @@ alerts:
         assert notices() == ["[frwatch] gazette: extraction broken"] * 2
     finally:
         hook.close()
+
+
+# --- a source served over real HTTP whose template breaks and is fixed -----------------
+GOOD_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{title} | The Gazette</title>
+<meta property="og:type" content="article"><meta property="og:site_name" content="The Gazette">
+<meta name="author" content="Ada Reporter">
+<meta property="article:published_time" content="{day}T08:00:00+00:00">
+</head><body><header><a href="/">The Gazette</a></header><article><h1>{title}</h1>
+<p>{body}</p><p>{body}</p></article></body></html>"""
+# The redesign: everything is drawn by a script, nothing is in the page.
+EMPTY_PAGE = """<!doctype html><html><head><title>The Gazette</title></head>
+<body><div id="app"></div><script src="/app.js"></script></body></html>"""
+HEALTH_CONFIG = """
+topic: {name: t, keywords: [x]}
+sources:
+  - name: Gazette
+    feeds: [http://gazette.demo/rss.xml]
+crawl:
+  delay_seconds: 0
+  allow_private_addresses: true
+alerts:
+  - {name: desk, apprise: "json://127.0.0.1:PORT/hook", mode: digest}
+"""
+
+
+def publish(site: Path, numbers: range, *, empty: bool) -> None:
+    """Put pages `numbers` on the site, in the working template or the empty one, and
+    list just them in its feed (the crawl skips the pages it already knows)."""
+    day = datetime.now(UTC).date().isoformat()
+    items = []
+    for n in numbers:
+        title = f"Council votes on street camera rules, part {n}"
+        body = (f"Report {n}: the city council debated the use of face recognition by the "
+                "police, heard residents and the vendor, and voted to delay the contract "
+                "until an independent audit of accuracy and bias has been published. ") * 2
+        page = EMPTY_PAGE if empty else GOOD_PAGE.format(title=title, day=day, body=body)
+        (site / f"story-{n}.html").write_text(page, encoding="utf-8")
+        items.append(f"<item><title>{title}</title><link>http://gazette.demo/story-{n}.html"
+                     f"</link><pubDate>{format_datetime(datetime.now(UTC))}</pubDate></item>")
+    (site / "rss.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>The Gazette</title>'
+        f"<link>http://gazette.demo/</link>{''.join(items)}</channel></rss>",
+        encoding="utf-8")
+
+
+def test_a_site_that_switches_to_an_empty_template_over_http(tmp_path):
+    site = tmp_path / "gazette"
+    site.mkdir()
+    hook = Receiver()
+    try:
+        with LocalWeb({"gazette": site}) as web:
+            crawl = Crawl(web, tmp_path, HEALTH_CONFIG.replace("PORT", str(hook.port)))
+
+            def alert() -> str:
+                return run_cli("alert", "--config", str(crawl.config),
+                               "--db", str(crawl.db_path)).stdout
+
+            publish(site, range(0, 8), empty=False)
+            crawl.run()
+            publish(site, range(8, 28), empty=True)  # the redesign
+            crawl.run(check=False)
+            out = alert()
+            assert "health notice for Gazette (broken): sent" in out
+            status = health(crawl.db_path)["Gazette"]
+            assert status["health"] == "broken" and status["with_text"] == 0
+            assert status["pages"] == 20
+            rows = health_chart_rows(crawl.db_path)
+            assert {(r["part"], r["share"], r["earlier"]) for r in rows} == {
+                ("text", 0.0, 1.0), ("title", 0.0, 1.0), ("date", 0.0, 1.0)}
+            assert {(r["source"], r["health"]) for r in rows} == {("Gazette", "broken")}
+            alert()  # still broken: not told again
+            publish(site, range(28, 48), empty=False)  # fixed upstream
+            crawl.run()
+            alert()
+            assert health(crawl.db_path)["Gazette"]["health"] == "ok"
+            assert [r["share"] for r in health_chart_rows(crawl.db_path)] == [1.0, 1.0, 1.0]
+        notices = [r["body"]["title"] for r in hook.requests
+                   if "extraction" in r["body"].get("title", "")]
+        assert notices == ["[frwatch] Gazette: extraction broken"]
+    finally:
+        hook.close()
+
+
+# --- the Datasette query and chart -------------------------------------------------------
+def health_chart_rows(db_path: Path) -> list[dict]:
+    """The rows the health dashboard's chart draws, through the real Datasette app; the
+    dashboard page and the stored query answer too."""
+    dashboard = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))[
+        "plugins"]["datasette-dashboards"]["health"]
+    client = Client(db_path)
+    try:
+        page = client.get("/-/dashboards/health")
+        assert page.status_code == 200 and "Extraction health" in page.text
+        assert client.rows("/frwatch/source_health.json")
+        response = client.sql(dashboard["charts"]["extraction-health"]["query"])
+        assert response.status_code == 200, response.text[:500]
+        return response.json()
+    finally:
+        client.close()
+
+
+def test_the_health_chart_says_so_when_nothing_was_checked(tmp_path):
+    db = tmp_path / "f.db"
+    open_db(db).close()
+    rows = health_chart_rows(db)
+    assert len(rows) == 1 and rows[0]["source"] is None
+    assert rows[0]["note"].startswith("No extraction health yet")
