@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from benchmarks import run_frwatch
 from benchmarks.labelled import build_store
 from frwatch.config import relocate
 from frwatch.db import article_id, open_db
+from frwatch.errors import FrwatchError
 from frwatch.paths import BROWSE_DIR, DEMO_CONFIG
 from frwatch.serve import datasette_app
 
-REPO = Path(__file__).resolve().parents[1]
 NOISE = 0.01  # per dimension; a copy's cosine to its original is about 0.98
 
 FULL_SCAN = """
@@ -44,13 +45,11 @@ order by similarity desc limit 20
 
 def enriched_store(path: Path) -> Path:
     """Build and enrich the labelled store at `path`; return the config used."""
-    from tests.conftest import run_cli
-
     build_store(path)
     config = path.parent / "sources.yaml"
     config.write_text(relocate(DEMO_CONFIG.read_text(encoding="utf-8"), DEMO_CONFIG.parent),
                       encoding="utf-8")
-    run_cli("enrich", "--config", str(config), "--db", str(path), "--no-progress")
+    run_frwatch("enrich", "--config", str(config), "--db", str(path), "--no-progress")
     return config
 
 
@@ -62,7 +61,8 @@ def grow(path: Path, articles: int, seed: int = 0) -> None:
         "select a.*, e.model, e.vector from articles a join embeddings e on e.article_id = a.id"))
     have = db.execute("select count(*) from articles").fetchone()[0]
     copy = 0
-    rows, vectors = [], []
+    rows: list[dict] = []
+    vectors: list[dict] = []
     while have + len(rows) < articles:
         copy += 1
         for row in originals[: articles - have - len(rows)]:
@@ -76,8 +76,8 @@ def grow(path: Path, articles: int, seed: int = 0) -> None:
             rows.append(new)
         if len(rows) >= 5000 or have + len(rows) >= articles:
             with db.atomic():
-                db["articles"].insert_all(rows, pk="id")
-                db["embeddings"].insert_all(vectors, pk=("article_id", "model"))
+                db.table("articles").insert_all(rows, pk="id")
+                db.table("embeddings").insert_all(vectors, pk=("article_id", "model"))
             have += len(rows)
             rows, vectors = [], []
     db.execute("pragma wal_checkpoint(truncate)")
@@ -111,6 +111,8 @@ def direct_sql(path: Path, sql: str, targets: list[str]) -> list[float]:
 
     spec = importlib.util.spec_from_file_location(
         "frwatch_plugin_bench", BROWSE_DIR / "plugins" / "frwatch_plugin.py")
+    if spec is None or spec.loader is None:
+        raise FrwatchError(f"{BROWSE_DIR / 'plugins'}: frwatch_plugin.py cannot be loaded")
     plugin = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(plugin)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

@@ -43,23 +43,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import psutil
 
+from benchmarks import REPO
 from benchmarks.soakweb import Page, Receiver, SoakWeb
 from frwatch.config import relocate
 from frwatch.localweb import Fault, LocalWeb
 from frwatch.paths import DEMO_WEB as DEMO_DIR
 from frwatch.urls import canonicalize
 
-REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 5.0                         # crawl.timeout_seconds
 STALL = TIMEOUT + 3.0                 # a stalled page answers after the crawler gave up
 URL = re.compile(r"http://127\.\d+\.\d+\.\d+:\d+/[^\s)\]>\"'<]+")
 
 
-def _quiet_handle_error(self: object, request: object, client_address: object) -> None:
+def _quiet_handle_error(self: ThreadingHTTPServer, request: Any, client_address: Any) -> None:
     """LocalWeb's servers: a client that hung up (a stalled or reset page) is expected;
     anything else is printed as usual."""
     if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
@@ -162,7 +163,7 @@ class Soak:
             server.start()
             self.origin.update(server.origins)
             for http in server._servers:
-                http.handle_error = _quiet_handle_error.__get__(http)
+                http.handle_error = _quiet_handle_error.__get__(http)  # type: ignore[method-assign]
         text = relocate(
             (DEMO_DIR / "sources.yaml").read_text(encoding="utf-8"), DEMO_DIR,
             sources=self.web.sources(),
@@ -302,7 +303,7 @@ class Soak:
             stored = {r[0] for r in conn.execute("select canonical_url from articles")}
             related = {r[0] for r in conn.execute(
                 "select canonical_url from articles where related = 1")}
-        related_before = getattr(self, "_related_before", set())
+        related_before: set[str] = getattr(self, "_related_before", set())
         wave.related_new = len(related - related_before)
         self._related_before = related
         bad = self.persistent
@@ -362,9 +363,9 @@ class Soak:
         out["fr_pages"] = len(fr)
         out["fr_related"] = len(fr & fr_related)
         out["other_related"] = len(fr_related - fr)
-        story = Counter()
+        story: Counter[str] = Counter()
         story_posts_multi = 0
-        digest = Counter()
+        digest: Counter[str] = Counter()
         for path, post in self.receiver.posts:
             urls = set(URL.findall(post.get("message", "")))
             if path == "/story":
@@ -382,8 +383,8 @@ class Soak:
         out["digest_missing"] = len({canonicalize(u) for u in to_alert}
                                     - {canonicalize(u) for u in digest})
         feed = feedparser.parse(self.atom) if self.atom.exists() else None
-        out["atom_entries"] = len(feed.entries) if feed else 0
-        out["atom_ok"] = bool(feed) and not feed.bozo and len(
+        out["atom_entries"] = len(feed.entries) if feed is not None else 0
+        out["atom_ok"] = feed is not None and not feed.bozo and len(
             {e.id for e in feed.entries}) == len(feed.entries)
         return out
 

@@ -395,7 +395,8 @@ class Writer:
         r = self.rng
         title = self.title(topic)
         target = r.randint(250, 500)
-        sentences, words = [], 0
+        sentences: list[str] = []
+        words = 0
         while words < target or len(sentences) < 8:
             # Facial-recognition stories carry some general council news too.
             use = topic if topic != "fr" or len(sentences) < 3 or r.random() < 0.7 else "council"
@@ -421,10 +422,6 @@ class Page:
     description: str
     wave: int
     body: bytes = b""
-
-    @property
-    def demo_url(self) -> str:
-        return f"http://{self.site}.demo{self.path}"
 
 
 def slugify(text: str) -> str:

@@ -14,8 +14,10 @@ from collections import Counter
 from pathlib import Path
 from statistics import mean
 
+from benchmarks import TEST_DATA
+
 # The benchmark's pages and gold texts, copied into the repository with their licence.
-BENCHMARK_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "zyte-article-benchmark"
+BENCHMARK_DIR = TEST_DATA / "zyte-article-benchmark"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from crawler.spiders import SPIDER_KINDS
 from frwatch.config import DEFAULT_CONFIG, Config, load_config, relocate
 from frwatch.errors import FrwatchError
 from frwatch.paths import DEMO_WEB
@@ -127,7 +128,7 @@ def cli(ctx: click.Context, verbose: int, env_file: Path | None) -> None:
 
 @cli.command()
 @_options
-@click.option("--spider", type=click.Choice(["news", "feeds", "sitemaps", "pages"]),
+@click.option("--spider", type=click.Choice(list(SPIDER_KINDS)),
               default="news", show_default=True, help="Which discovery to run.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, e.g. -s RETRY_TIMES=0 (repeatable).")
@@ -180,7 +181,8 @@ def enrich(config_path: Path, db_path: Path | None, progress: bool | None,
 
 
 def run_enrich(config: Config, db_path: Path, progress: bool = False):
-    """Enrich the store in this process and return the run's summary."""
+    """Enrich the store in this process and return the run's summary; with `progress`, a
+    bar on the terminal follows the batches (enrich itself knows nothing of click)."""
     from enrich.run import enrich_store
     from frwatch.db import open_db
     from frwatch.seeds import sync_seeds
@@ -188,7 +190,17 @@ def run_enrich(config: Config, db_path: Path, progress: bool = False):
     db = open_db(db_path)
     try:
         sync_seeds(db, config)
-        return enrich_store(db, config, progress=progress)
+        with contextlib.ExitStack() as stack:
+            bars: list = []
+
+            def show(done: int, total: int) -> None:
+                """Opens the bar on the first report, closed with the stack."""
+                if not bars:
+                    bars.append(stack.enter_context(
+                        click.progressbar(length=total, label="Enriching")))
+                bars[0].update(done - bars[0].pos)
+
+            return enrich_store(db, config, progress=show if progress else None)
     finally:
         db.close()
 
@@ -281,7 +293,7 @@ def alert(config_path: Path, db_path: Path | None, backfill: bool, channel: str 
         frwatch alert --preview              # what would the next run send?
         frwatch alert --config seeds/sources.yaml
     """
-    from enrich.alerts import select_channels, send_test_messages
+    from alerts.run import select_channels, send_test_messages
 
     config, db = _load(config_path, db_path)
     if test and preview:
@@ -299,7 +311,7 @@ def alert(config_path: Path, db_path: Path | None, backfill: bool, channel: str 
             raise FrwatchError(f"{failed} of {len(results)} channels failed the test")
         return
     if preview:
-        from enrich.alerts import preview_store
+        from alerts.run import preview_store
         from frwatch.db import open_db
 
         if not db.exists():
@@ -319,7 +331,7 @@ def alert(config_path: Path, db_path: Path | None, backfill: bool, channel: str 
 
 def run_alert(config: Config, db_path: Path, backfill: bool = False,
               channel: str | None = None):
-    from enrich.alerts import alert_store
+    from alerts.run import alert_store
     from frwatch.db import open_db
 
     db = open_db(db_path)
@@ -564,13 +576,13 @@ def demo(ctx: click.Context, db_path: Path, web_dir: Path, crawl_only: bool,
         frwatch demo
         frwatch demo --serve      # and browse it, links and all, until Ctrl-C
     """
+    from frwatch.db import remove_store
     from frwatch.localweb import LocalWeb
 
     config_file = web_dir / "sources.yaml"
     if not config_file.is_file():
         raise FrwatchError(f"{config_file}: demo config not found")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    remove_store(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with LocalWeb.from_directory(web_dir) as web:
         # The served config is the demo's own with the sites' local origins put in,
@@ -629,37 +641,19 @@ def _serve_demo(db_path: Path, port: int) -> None:
 
 def run_crawl(config: Config, db_path: Path, spider: str = "news",
               log_level: str = "WARNING", settings: dict[str, Any] | None = None) -> dict:
-    """Run one crawl in this process and return its `crawl_runs` row."""
-    from scrapy.crawler import AsyncCrawlerProcess
-    from scrapy.settings import Settings
-
-    from crawler.spiders.news import FeedsSpider, NewsSpider, PagesSpider, SitemapsSpider
+    """Sync the config's seed stories into the store (one line on an unusable database),
+    then run one crawl in this process (crawler.run) and return its `crawl_runs` row."""
+    from crawler.run import run_crawl as crawl_in_process
     from frwatch.db import open_db
     from frwatch.seeds import sync_seeds
 
-    db = open_db(db_path)  # fail early, with one line, on an unusable database
+    db = open_db(db_path)
     try:
         sync_seeds(db, config)
     finally:
         db.close()
-    spiders = {"news": NewsSpider, "feeds": FeedsSpider, "sitemaps": SitemapsSpider,
-               "pages": PagesSpider}
-    scrapy_settings = Settings()
-    scrapy_settings.setmodule("crawler.settings", priority="project")
-    scrapy_settings.setdict({"FRWATCH_CONFIG": str(config.path), "FRWATCH_DB": str(db_path),
-                             "LOG_LEVEL": log_level, **(settings or {})}, priority="cmdline")
-    process = AsyncCrawlerProcess(scrapy_settings)
-    crawler = process.create_crawler(spiders[spider])
-    process.crawl(crawler)
-    process.start()
-    store_error = crawler.stats.get_value("frwatch/store_error")
-    if store_error:  # disk full, I/O error: stopped; the next run picks up the rest
-        raise FrwatchError(f"crawl stopped: {store_error}")
-    db = open_db(db_path)
-    try:
-        return next(db.query("select * from crawl_runs order by id desc limit 1"), {})
-    finally:
-        db.close()
+    return crawl_in_process(config, db_path, spider=spider, log_level=log_level,
+                            settings=settings)
 
 
 def _crawl_report(config: Config, db_path: Path, run: dict, spider: str
@@ -679,8 +673,7 @@ def _crawl_report(config: Config, db_path: Path, run: dict, spider: str
                              "order by id", [run["id"]]))
     finally:
         db.close()
-    kinds = {"news": ("feeds", "sitemaps", "pages"), "feeds": ("feeds",),
-             "sitemaps": ("sitemaps",), "pages": ("pages",)}[spider]
+    kinds = SPIDER_KINDS[spider]
     listings = {url: source.name for source in config.sources for kind in kinds
                 for url in getattr(source, kind)}
     failed_listings = {r["url"] for r in rows if r["url"] in listings}

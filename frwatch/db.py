@@ -23,11 +23,11 @@ migrations = Migrations("frwatch")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["clusters"].create(
+    db.table("clusters").create(
         {"id": int, "label": str, "first_seen": str, "last_seen": str, "size": int, "related": int},
         pk="id",
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": str,
             "url": str,
@@ -54,45 +54,45 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("duplicate_of", "articles", "id"), ("cluster_id", "clusters", "id")],
     )
-    db["articles"].create_index(["source"])
-    db["articles"].create_index(["published"])
-    db["articles"].create_index(["first_seen"])
-    db["articles"].enable_fts(["title", "text"], create_triggers=True)
+    db.table("articles").create_index(["source"])
+    db.table("articles").create_index(["published"])
+    db.table("articles").create_index(["first_seen"])
+    db.table("articles").enable_fts(["title", "text"], create_triggers=True)
     # Every URL under which an article was found (feed link, redirect target,
     # rel=canonical), so later runs skip it before fetching.
-    db["article_urls"].create({"url": str, "article_id": str}, pk="url",
+    db.table("article_urls").create({"url": str, "article_id": str}, pk="url",
                               foreign_keys=[("article_id", "articles", "id")])
-    db["seeds"].create(
+    db.table("seeds").create(
         {"id": str, "path": str, "url": str, "headline": str, "outlet": str,
          "published": str, "author": str, "text": str, "added": str},
         pk="id",
     )
-    db["embeddings"].create(
+    db.table("embeddings").create(
         {"article_id": str, "model": str, "vector": bytes},
         pk=("article_id", "model"),
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["crawl_runs"].create(
+    db.table("crawl_runs").create(
         {"id": int, "started": str, "finished": str, "status": str, "config": str,
          "requests": int, "responses": int, "articles_new": int, "articles_updated": int,
          "skipped_known": int, "skipped_old": int, "feeds_not_modified": int, "failures": int},
         pk="id",
     )
-    db["failures"].create(
+    db.table("failures").create(
         {"id": int, "url": str, "run_id": int, "source": str, "reason": str,
          "status": int, "kind": str, "at": str},
         pk="id",
         foreign_keys=[("run_id", "crawl_runs", "id")],
     )
-    db["failures"].create_index(["run_id"])
-    db["failures"].create_index(["url"])
+    db.table("failures").create_index(["run_id"])
+    db.table("failures").create_index(["url"])
     # Conditional-request validators per feed or sitemap, kept across runs.
-    db["feed_state"].create(
+    db.table("feed_state").create(
         {"url": str, "etag": str, "last_modified": str, "last_status": int,
          "last_checked": str, "entries": int},
         pk="url",
     )
-    db["alerts"].create(
+    db.table("alerts").create(
         {"article_id": str, "channel": str, "sent_at": str, "status": str, "error": str},
         pk=("article_id", "channel"),
         foreign_keys=[("article_id", "articles", "id")],
@@ -102,70 +102,70 @@ def m001_initial(db: Database) -> None:
 @migrations()
 def m002_crawl_run_seconds(db: Database) -> None:
     # Wall-clock length of each crawl, for the benchmark and `frwatch status`.
-    db["crawl_runs"].add_column("seconds", float)
+    db.table("crawl_runs").add_column("seconds", float)
 
 
 @migrations()
 def m003_enrichment(db: Database) -> None:
     # When an article was enriched (null: pending) and why it was skipped, if it was.
-    db["articles"].add_column("enriched_at", str)
-    db["articles"].add_column("enrich_note", str)
-    db["articles"].create_index(["enriched_at"])
-    db["articles"].create_index(["cluster_id"])
-    db["articles"].create_index(["duplicate_of"])
-    db["seed_embeddings"].create(
+    db.table("articles").add_column("enriched_at", str)
+    db.table("articles").add_column("enrich_note", str)
+    db.table("articles").create_index(["enriched_at"])
+    db.table("articles").create_index(["cluster_id"])
+    db.table("articles").create_index(["duplicate_of"])
+    db.table("seed_embeddings").create(
         {"seed_id": str, "model": str, "vector": bytes}, pk=("seed_id", "model"),
         foreign_keys=[("seed_id", "seeds", "id")])
     # A story cluster keeps what incremental assignment needs: the mean vector of its
     # articles, the names they mention, and the seed story it is the coverage of.
-    db["clusters"].add_column("centroid", bytes)
-    db["clusters"].add_column("names", str)
-    db["clusters"].add_column("seed_id", str, fk="seeds", fk_col="id")
-    db["enrich_state"].create({"key": str, "value": str}, pk="key")
+    db.table("clusters").add_column("centroid", bytes)
+    db.table("clusters").add_column("names", str)
+    db.table("clusters").add_column("seed_id", str, fk="seeds", fk_col="id")
+    db.table("enrich_state").create({"key": str, "value": str}, pk="key")
 
 
 @migrations()
 def m004_skipped_failing(db: Database) -> None:
     # Pages not asked for again after failing in FRWATCH_GIVE_UP_AFTER_RUNS crawls.
-    db["crawl_runs"].add_column("skipped_failing", int)
+    db.table("crawl_runs").add_column("skipped_failing", int)
 
 
 @migrations()
 def m005_labels(db: Database) -> None:
     # Users' relevance labels (`frwatch label`); every label is kept, the latest wins.
-    db["labels"].create(
+    db.table("labels").create(
         {"id": int, "article_id": str, "verdict": str, "note": str, "labelled_at": str,
          "labelled_by": str},
         pk="id", foreign_keys=[("article_id", "articles", "id")])
-    db["labels"].create_index(["article_id"])
+    db.table("labels").create_index(["article_id"])
     db.create_view("current_labels", """
         select l.article_id, l.verdict, l.note, l.labelled_at, l.labelled_by
         from labels l
         where l.id = (select max(id) from labels where article_id = l.article_id)""")
     # What the verdict was judged on: `text`, or `headline` for a teaser or paywall stub.
-    db["articles"].add_column("judged_on", str)
+    db.table("articles").add_column("judged_on", str)
 
 
 @migrations()
 def m006_discovery_and_titles(db: Database) -> None:
     # The page's raw <title>, beside the cleaned headline kept in `title`.
-    db["articles"].add_column("html_title", str)
+    db.table("articles").add_column("html_title", str)
     # Listed URLs that were not fetched, and why (too old, given up, not an article by
     # its URL): one row per URL, brought up to date by every crawl that lists it.
-    db["skipped"].create({"url": str, "source": str, "reason": str, "via": str,
+    db.table("skipped").create({"url": str, "source": str, "reason": str, "via": str,
                           "listing": str, "run_id": int, "at": str}, pk="url")
-    db["skipped"].create_index(["source"])
+    db.table("skipped").create_index(["source"])
 
 
 @migrations()
 def m007_health_notices(db: Database) -> None:
     # A source's extraction health as last announced on each alert channel: a notice goes
     # out once when it turns degraded or broken, again only after it was ok in between.
-    db["health_notices"].create({"source": str, "channel": str, "health": str, "at": str},
+    db.table("health_notices").create({"source": str, "channel": str, "health": str, "at": str},
                                 pk=("source", "channel"))
     # The latest health of each source, as `frwatch alert` (or `run`) last computed it,
     # for Datasette: shares of its recent pages and of its earlier ones.
-    db["source_health"].create({"source": str, "health": str, "pages": int,
+    db.table("source_health").create({"source": str, "health": str, "pages": int,
                                 "with_text": float, "with_title": float, "with_date": float,
                                 "with_author": float, "earlier_pages": int,
                                 "earlier_with_text": float, "earlier_with_title": float,
@@ -175,6 +175,13 @@ def m007_health_notices(db: Database) -> None:
 def utcnow() -> str:
     """Now, as ISO 8601 UTC to the second: the one timestamp format of the store."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def remove_store(path: str | Path) -> None:
+    """Delete the store at `path` with its -wal and -shm files: a leftover -wal beside a
+    fresh file would be replayed into it by SQLite."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def article_id(canonical_url: str) -> str:

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from benchmarks.labelled import build_store, copy_store
+from benchmarks.labelled import copy_store
 from frwatch.config import relocate
 from frwatch.localweb import LocalWeb
-from tests.support.crawl import Crawl, run_cli  # noqa: F401  (moving to direct imports)
-from tests.support.paths import DEMO_WEB, REPO, TEST_DATA, TEST_WEBS  # noqa: F401
+from tests.support.labelled import enriched_labelled_store
+from tests.support.labelled import labelled_store as build_labelled_store
+from tests.support.paths import DEMO_WEB, TEST_WEBS
 
 # The same examples on every run, so that CI is repeatable; explore new ones with
 # HYPOTHESIS_PROFILE=explore.
@@ -37,9 +38,16 @@ def faults_web() -> Iterator[LocalWeb]:
 
 @pytest.fixture(scope="session")
 def labelled_store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("labelled") / "labelled.db"
-    labels = build_store(path)
-    return path, labels
+    """(path, labels) of the labelled store, shared with the browsing store: copy it
+    before writing (the `store` fixture does)."""
+    return build_labelled_store(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def enriched_store(tmp_path_factory):
+    """(path, config) of the labelled store enriched once for the session (real model):
+    copy it before writing (`benchmarks.labelled.copy_store`)."""
+    return enriched_labelled_store(tmp_path_factory)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import yaml
 
 from frwatch.db import open_db
 from frwatch.paths import BROWSE_DIR
-from tests.browsing import HOSTILE_ID
+from tests.support.browsing import HOSTILE_ID
 from tests.support.datasette import Client, client, store  # noqa: F401 (fixtures)
 
 sys.path.insert(0, str(BROWSE_DIR / "plugins"))

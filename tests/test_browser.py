@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from frwatch.db import open_db
-from tests.browsing import browsing_store
-from tests.conftest import REPO
+from tests.support.browsing import browsing_store
+from tests.support.paths import REPO
 
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

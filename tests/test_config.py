@@ -8,7 +8,8 @@ import pytest
 
 from frwatch.config import load_config
 from frwatch.errors import FrwatchError
-from tests.conftest import DEMO_WEB, REPO, run_cli
+from tests.support.crawl import run_cli
+from tests.support.paths import DEMO_WEB, REPO
 
 GOOD = """
 topic:

@@ -1,4 +1,4 @@
-"""Datasette on a real store (see tests/browsing.py: real crawls, the real model);
+"""Datasette on a real store (see tests/support/browsing.py: real crawls, the real model);
 requests answered by the real Datasette through its in-process client."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from markupsafe import escape as markup_escape
 from benchmarks.labelled import copy_store
 from frwatch.db import open_db
 from frwatch.paths import BROWSE_DIR
-from tests.browsing import HOSTILE_ID
-from tests.conftest import run_cli
+from tests.support.browsing import HOSTILE_ID
+from tests.support.crawl import run_cli
 from tests.support.datasette import Client, client, store  # noqa: F401 (fixtures)
 
 QUERIES = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))[
@@ -103,7 +103,7 @@ def test_atom_feed_of_related_coverage(client):
     assert not feed.bozo, feed.bozo_exception
     assert feed.feed.title == QUERIES["related_atom"]["title"]
     ids = [e.id for e in feed.entries]
-    # The same entry ids as the Atom file the alerts keep (enrich/atom.py).
+    # The same entry ids as the Atom file the alerts keep (alerts/atom_channel.py).
     assert ids and all(re.fullmatch(r"urn:frwatch:article:[0-9a-z]{16}", i) for i in ids)
     again = feedparser.parse(client.get("/frwatch/related_atom.atom").text)
     assert [e.id for e in again.entries] == ids
@@ -205,16 +205,40 @@ def test_dashboard_charts_have_data(client):
         assert response.status_code == 200 and response.json()["rows"], chart["title"]
 
 
-def test_nothing_can_be_written(client, store):
-    before = one(store, "select count(*) as n from articles")["n"]
-    assert client.post("/frwatch/articles/-/insert",
-                       json={"row": {"id": "x", "title": "x"}}).status_code == 405
-    assert client.post("/frwatch/latest_related", data={"x": "1"}).status_code == 405
-    assert client.get("/frwatch.json?sql=delete+from+articles").status_code == 400
+def every_article(path: Path) -> list[dict]:
+    db = open_db(path)
+    try:
+        return list(db.query("select * from articles order by id"))
+    finally:
+        db.close()
+
+
+def test_nothing_can_be_written(client, store, tmp_path):
+    """frwatch's own guard (the plugin's asgi_wrapper) refuses every request that could
+    write. Shown on a private copy served with a writable stored query added, which plain
+    Datasette runs on a POST (it deletes every article): the rows must stay as they were."""
+    path = tmp_path / "frwatch.db"
+    copy_store(store, path)
+    before = every_article(path)
+    assert before
+    writable = Client(path)
+    try:
+        queries = writable.ds._metadata_local["databases"]["frwatch"].setdefault("queries", {})
+        queries["wipe"] = {"sql": "delete from articles", "write": True}
+        for route, kwargs in (("/frwatch/wipe", {"data": {}}),
+                              ("/frwatch/articles/-/insert",
+                               {"json": {"row": {"id": "x", "title": "x"}}}),
+                              ("/frwatch/latest_related", {"data": {"x": "1"}})):
+            response = writable.post(route, **kwargs)
+            assert response.status_code == 405, route
+            assert response.text == "frwatch is read-only\n"
+    finally:
+        writable.close()
+    assert every_article(path) == before
+    # No plugin that writes.
     plugins = {p["name"] for p in client.get("/-/plugins.json").json()}
     assert plugins == {"datasette-atom", "datasette-dashboards", "datasette-leaflet",
                        "datasette-render-markdown", "frwatch_plugin.py"}
-    assert one(store, "select count(*) as n from articles")["n"] == before
 
 
 def test_hidden_tables_stay_off_the_database_page(client):

@@ -24,8 +24,8 @@ from frwatch.config import Crawl
 from frwatch.db import open_db
 from frwatch.paths import BROWSE_DIR
 from frwatch.serve import PUBLIC_SETTINGS, SETTINGS
-from tests.conftest import REPO
 from tests.support.datasette import Client, client, store  # noqa: F401 (fixtures)
+from tests.support.paths import REPO
 
 QUERIES = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8"))[
     "databases"]["frwatch"]["queries"]

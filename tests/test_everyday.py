@@ -22,7 +22,8 @@ from frwatch.config import load_config
 from frwatch.db import open_db
 from frwatch.schedule import cron_times
 from tests import test_alerts as _alerts
-from tests.conftest import DEMO_WEB, REPO, TEST_WEBS, Crawl, run_cli
+from tests.support.crawl import Crawl, run_cli
+from tests.support.paths import DEMO_WEB, REPO, TEST_WEBS
 from tests.test_alerts import Webhook, free_port, with_alerts
 
 # The alert tests' receivers and enriched store, as fixtures here too.
@@ -289,7 +290,7 @@ def test_every_config_error_at_once_one_line_each(tmp_path):
 # --- the Atom file -----------------------------------------------------------------------
 
 def test_atom_file_is_world_readable(tmp_path):
-    from enrich.atom import write_atom
+    from alerts.atom_channel import write_atom
 
     path = tmp_path / "related.atom"
     old = os.umask(0o022)

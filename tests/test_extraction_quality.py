@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from benchmarks.zyte import ZYTE_CONFIG, ground_truth, score, stored_bodies, zyte_site
 from frwatch.localweb import LocalWeb
-from tests.conftest import Crawl
+from tests.support.crawl import Crawl
 
 
 def test_crawled_text_matches_ground_truth(tmp_path):

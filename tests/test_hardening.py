@@ -6,11 +6,13 @@ from __future__ import annotations
 import gzip
 import itertools
 import random
+import time
+from collections import defaultdict
 
 import pytest
 
 from frwatch.localweb import Fault, LocalWeb
-from tests.conftest import Crawl
+from tests.support.crawl import Crawl
 
 
 def page(title: str, body: str, head: str = "", charset: str = "utf-8") -> bytes:
@@ -32,6 +34,19 @@ SLUG = "/news/{}-story-about-the-council.html"
 def endless():
     for _ in itertools.count():
         yield b"<p>still going</p>"
+
+
+# When the server answered each busy request (time.monotonic(), in the server's thread):
+# the retry's answer must come at least Retry-After seconds after the refusal's.
+ANSWERED: defaultdict[str, list[float]] = defaultdict(list)
+
+
+def busy(name: str, status: int, retry_after: int) -> Fault:
+    """A refusal with Retry-After that notes when it was answered."""
+    def body():
+        ANSWERED[name].append(time.monotonic())
+        yield f"busy, come back in {retry_after} s".encode()
+    return Fault(status=status, headers={"Retry-After": str(retry_after)}, stream=body)
 
 
 def fifty_megabytes():
@@ -63,8 +78,9 @@ CASES = {
                   "redirect loop"),
     "loop-b": (Fault(status=302, headers={"Location": SLUG.format("loop-long")}),
                "redirect loop"),
-    "busy": (Fault(status=503, headers={"Retry-After": "1"}), "HTTP 503 (Retry-After: 1)"),
-    "throttled": (Fault(status=429, headers={"Retry-After": "1"}), "HTTP 429"),
+    # Retry-After well above the 0.2 s backoff the crawl is given, so that the wait shows.
+    "busy": (busy("busy", 503, 3), "HTTP 503 (Retry-After: 3)"),
+    "throttled": (busy("throttled", 429, 2), "HTTP 429"),
     "closed-for-the-hour": (Fault(status=503, headers={"Retry-After": "3600"}),
                             "HTTP 503 (Retry-After: 3600)"),
     "broken": (Fault(status=500), "HTTP 500"),
@@ -78,8 +94,11 @@ CASES = {
 }
 
 
-@pytest.fixture
-def hostile(tmp_path):
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """One crawl of the hostile site for the module; the tests only read what it left."""
+    tmp_path = tmp_path_factory.mktemp("hostile")
+    ANSWERED.clear()
     site = {SLUG.format(name): response for name, (response, _) in CASES.items()}
     items = "".join(
         f"<item><title>{name}</title><link>http://hostile.demo{SLUG.format(name)}</link>"
@@ -143,8 +162,12 @@ def test_bad_feeds_and_sitemaps_are_recorded(hostile):
 
 def test_the_crawler_honours_retry_after(hostile):
     crawl, _ = hostile
-    busy = [r for r in crawl.web.requests if r.path == SLUG.format("busy")]
-    assert len(busy) == 2  # the first try and one retry (RETRY_TIMES=1)
+    for name, retry_after in (("busy", 3), ("throttled", 2)):
+        asked = [r for r in crawl.web.requests if r.path == SLUG.format(name)]
+        assert len(asked) == 2  # the first try and one retry (RETRY_TIMES=1)
+        first, retry = ANSWERED[name]
+        # The backoff alone would retry after 0.2 s; the server asked for longer.
+        assert retry - first >= retry_after, (name, retry - first)
     # An hour is longer than a run waits: no retry now, the next run tries again.
     closed = [r for r in crawl.web.requests if r.path == SLUG.format("closed-for-the-hour")]
     assert len(closed) == 1

@@ -16,7 +16,8 @@ from frwatch.errors import FrwatchError
 from frwatch.localweb import Fault, LocalWeb
 from frwatch.sources import sniff_format
 from frwatch.status import render_status
-from tests.conftest import REPO, TEST_DATA, run_cli
+from tests.support.crawl import run_cli
+from tests.support.paths import REPO, TEST_DATA
 
 FEEDS = TEST_DATA / "feeds"
 

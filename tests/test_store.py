@@ -14,7 +14,8 @@ from frwatch.config import load_config
 from frwatch.db import migrations, open_db
 from frwatch.errors import FrwatchError
 from frwatch.seeds import read_seed, sync_seeds
-from tests.conftest import REPO, run_cli
+from tests.support.crawl import run_cli
+from tests.support.paths import REPO
 
 ARTICLE = {"url": "https://news.test/a?utm_source=x", "canonical_url": "https://news.test/a",
            "source": "News", "title": "A story", "text": "Some text " * 30, "word_count": 60}

@@ -9,30 +9,17 @@ import time
 import pytest
 
 from benchmarks.labelled import copy_store
-from frwatch.config import relocate
 from frwatch.db import open_db
 from frwatch.lock import RunLock
-from frwatch.paths import DEMO_WEB
-from tests.conftest import run_cli
-
-
-@pytest.fixture(scope="module")
-def enriched(labelled_store, tmp_path_factory):
-    """The labelled store, enriched once for this module."""
-    folder = tmp_path_factory.mktemp("writers")
-    db = folder / "frwatch.db"
-    copy_store(labelled_store[0], db)
-    config = folder / "sources.yaml"
-    config.write_text(relocate((DEMO_WEB / "sources.yaml").read_text(), DEMO_WEB))
-    run_cli("enrich", "--config", str(config), "--db", str(db), "--no-progress")
-    return db, config
+from tests.support.crawl import run_cli
 
 
 @pytest.fixture
-def enriched_copy(enriched, tmp_path):
+def enriched_copy(enriched_store, tmp_path):
+    """A private copy of the labelled store enriched once for the session (conftest)."""
     db = tmp_path / "frwatch.db"
-    copy_store(enriched[0], db)
-    return db, enriched[1]
+    copy_store(enriched_store[0], db)
+    return db, enriched_store[1]
 
 
 def counts(db_path) -> tuple:

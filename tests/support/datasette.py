@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from frwatch.serve import datasette_app
-from tests.browsing import browsing_store
+from tests.support.browsing import browsing_store
 
 
 class Client:
@@ -49,7 +49,7 @@ class Client:
 # Fixtures for the Datasette test modules: `from tests.support.datasette import client, store`.
 @pytest.fixture(scope="session")
 def store(tmp_path_factory) -> Path:
-    """The browsing store (tests/browsing.py), built once per test module that uses it."""
+    """The browsing store (tests/support/browsing.py), built once per test module that uses it."""
     return browsing_store(tmp_path_factory)
 
 

@@ -1,8 +1,8 @@
 """The store that the Datasette tests browse, built once per test session.
 
-A real demo-web crawl plus the labelled articles (`benchmarks.labelled.build_store`), a
-crawl of the faults web with a source whose feeds are broken, an article whose text and
-title carry HTML, then `frwatch enrich` with the real model.
+A copy of the labelled store (tests/support/labelled.py: a demo-web crawl plus the
+labelled articles), a crawl of the faults web with a source whose feeds are broken, an
+article whose text and title carry HTML, then `frwatch enrich` with the real model.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.labelled import build_store
+from benchmarks.labelled import copy_store
 from frwatch.config import relocate
 from frwatch.db import open_db
 from frwatch.localweb import LocalWeb
-from tests.conftest import DEMO_WEB, TEST_WEBS, Crawl, run_cli
+from tests.support.crawl import Crawl, run_cli
+from tests.support.labelled import labelled_store
+from tests.support.paths import DEMO_WEB, TEST_WEBS
 
 HOSTILE_ID = "hostile00000000a"
 HOSTILE_TEXT = ("A city council debated facial recognition rules for its police on Monday.\n"
@@ -41,7 +43,7 @@ def browsing_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if (work / "done").exists():
         return path
     work.mkdir(exist_ok=True)
-    build_store(path)
+    copy_store(labelled_store(tmp_path_factory)[0], path)
     with LocalWeb({"faults": TEST_WEBS / "faults"}) as web:
         (work / "faults").mkdir(exist_ok=True)
         crawl = Crawl(web, work / "faults", BROKEN_FEEDS)
