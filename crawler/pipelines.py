@@ -51,6 +51,10 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         self.pool = self._new_pool()
+        # Start the workers now (forkserver, imports), while robots.txt and the listings
+        # are fetched, rather than when the first article arrives.
+        for _ in range(self.workers):
+            self.pool.submit(int)
 
     def close_spider(self) -> None:
         if self.pool is not None:

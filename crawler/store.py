@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from crawler.titles import Affix
 from frwatch.db import article_id, open_db, utcnow
 from frwatch.urls import canonicalize
 
@@ -148,17 +149,55 @@ class CrawlStore:
             raise self._write_failed(exc) from None
 
     def _save_article(self, record: dict[str, Any], urls: list[str]) -> bool:
+        # Three statements per article in one transaction: the crawl's main process
+        # does this for every page, so no per-call table introspection.
         canonical = record["canonical_url"]
         key = article_id(canonical)
-        now = utcnow()
+        row = {**record, "id": key, "last_fetched": utcnow()}
+        columns = list(row)
         with self.db.atomic():
             exists = self.db.execute("select 1 from articles where id = ?", [key]).fetchone()
-            row = {**record, "id": key, "last_fetched": now}
             if exists:
-                self.db["articles"].update(key, row)
+                assignments = ", ".join(f"[{c}] = ?" for c in columns)
+                self.db.execute(f"update articles set {assignments} where id = ?",
+                                [*row.values(), key])
             else:
-                self.db["articles"].insert({**row, "first_seen": now})
-            self.db["article_urls"].upsert_all(
-                [{"url": canonicalize(u), "article_id": key} for u in {canonical, *urls}],
-                pk="url")
+                names = ", ".join(f"[{c}]" for c in [*columns, "first_seen"])
+                marks = ", ".join("?" for _ in range(len(columns) + 1))
+                self.db.execute(f"insert into articles ({names}) values ({marks})",
+                                [*row.values(), row["last_fetched"]])
+            self.db.conn.executemany(
+                "insert into article_urls (url, article_id) values (?, ?) "
+                "on conflict(url) do update set article_id = excluded.article_id",
+                [(canonicalize(u), key) for u in {canonical, *urls}])
         return not exists
+
+    # --- titles -----------------------------------------------------------------------
+    def recent_titles(self, source: str, limit: int = 50) -> list[str]:
+        """The source's latest stored headlines, oldest first."""
+        rows = self.db.execute(
+            "select title from articles where source = ? and title is not null "
+            "order by first_seen desc, id desc limit ?", [source, limit]).fetchall()
+        return [row[0] for row in reversed(rows)]
+
+    def strip_title_affix(self, source: str, affix: Affix) -> int:
+        """Cut a decoration the source's headlines share from those already stored;
+        returns how many changed."""
+        pattern = ("%" + _like_escape(affix.text)) if affix.end else (
+            _like_escape(affix.text) + "%")
+        rows = self.db.execute(
+            "select id, title from articles where source = ? and title like ? escape '\\'",
+            [source, pattern]).fetchall()
+        changes = [(rest, key) for key, title in rows
+                   if (rest := affix.cut(title)) is not None]
+        try:
+            with self.db.atomic():
+                self.db.conn.executemany("update articles set title = ? where id = ?",
+                                         changes)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._write_failed(exc) from None
+        return len(changes)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.store import CrawlStore
+from crawler.titles import SharedAffixes
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class StoreWriter:
     def __init__(self, path: str | Path):
         self.store = CrawlStore(path)
         self.listings = ListingBook()
+        self.affixes = SharedAffixes()
 
     @property
     def path(self) -> Path:
@@ -90,8 +92,20 @@ class StoreWriter:
         self.listings.listing_read(url, status, etag, last_modified, entries)
 
     def article_extracted(self, record: dict[str, Any], urls: list[str]) -> bool:
-        """Store one article; True when it is new. Raises StoreWriteError."""
-        return self.store.save_article(record, urls)
+        """Store one article; True when it is new. Raises StoreWriteError.
+
+        A decoration the source's other headlines share ("… | Wirtschaft") is cut here,
+        where every article of the run passes (one process or a distributed ingest);
+        when it is first recognised, the source's stored headlines lose it too.
+        """
+        source = record.get("source") or ""
+        if not self.affixes.knows(source):
+            self.affixes.remember(source, self.store.recent_titles(source))
+        title, affix = self.affixes.clean(source, record.get("title"))
+        is_new = self.store.save_article({**record, "title": title}, urls)
+        if affix is not None:
+            self.store.strip_title_affix(source, affix)
+        return is_new
 
     def run_finished(self, reason: str, counts: dict[str, Any]) -> None:
         """Save the listings' state and close the run's row (may raise sqlite3.Error or
