@@ -34,6 +34,9 @@ USER_AGENT = (
 ROBOTSTXT_OBEY = True
 
 CONCURRENT_REQUESTS = 32
+# Scrapy starts this many tasks for every response's output; an article page yields one
+# item and a listing a few hundred requests, so 100 (the default) spent ~100 tasks a page.
+CONCURRENT_ITEMS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5
