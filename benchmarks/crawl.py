@@ -70,22 +70,27 @@ def crawl_once(web: LocalWeb, workdir: Path, overrides: list[str]) -> dict:
             "cpu": cpu, "db": db}
 
 
-def extract_alone(fast: bool, plain: bool = True) -> tuple[float, float]:
-    """Pages per second of one process extracting every page, and its CPU seconds per
-    page: trafilatura alone (plain, the issue's baseline: `bare_extraction` with frwatch's
-    options and its metadata), or frwatch's `extract_article` (trafilatura plus page
-    kind and headline choice)."""
+def extract_alone(fast: bool, plain: bool = True) -> tuple[float, float, float]:
+    """Pages per second of one process extracting every page, its CPU seconds per page
+    and the F1 of the text it found: trafilatura alone (plain, the issue's baseline:
+    `bare_extraction` with frwatch's options and its metadata), or frwatch's
+    `extract_article` (trafilatura plus page kind and headline choice)."""
     truth = ground_truth()
     pages = {key: page_html(key) for key in truth}
+    texts: dict[str, str] = {}
     started, cpu = time.perf_counter(), time.process_time()
     for key, html in pages.items():
         if plain:
-            bare_extraction(html, url=truth[key]["url"], fast=fast, include_comments=False,
-                            include_tables=True, with_metadata=True)
+            doc = bare_extraction(html, url=truth[key]["url"], fast=fast,
+                                  include_comments=False, include_tables=True,
+                                  with_metadata=True)
+            texts[key] = (doc.text if doc is not None else None) or ""
         else:
-            extract_article(html, truth[key]["url"], fast=fast)
-    return (len(pages) / (time.perf_counter() - started),
-            (time.process_time() - cpu) / len(pages))
+            texts[key] = extract_article(html, truth[key]["url"], fast=fast).get("text") or ""
+    rate = len(pages) / (time.perf_counter() - started)
+    per_page = (time.process_time() - cpu) / len(pages)
+    quality = score({key: page["articleBody"] for key, page in truth.items()}, texts)
+    return rate, per_page, quality["f1"]
 
 
 def main() -> None:
@@ -102,14 +107,15 @@ def main() -> None:
     fast = not any(item.replace(" ", "").lower() in ("frwatch_extract_fast=false",
                                                      "frwatch_extract_fast=0")
                    for item in args.overrides)
-    alone: dict[bool, tuple[float, float]] = {}
+    alone: dict[bool, tuple[float, float, float]] = {}
     if not args.skip_alone:
         for mode in (False, True):
             alone[mode] = extract_alone(mode)
             ours = extract_alone(mode, plain=False)
             print(f"trafilatura alone, one process, fast={mode}: {alone[mode][0]:.1f} pages/s "
-                  f"({alone[mode][1] * 1000:.1f} ms CPU a page); frwatch extract_article: "
-                  f"{ours[0]:.1f} pages/s ({ours[1] * 1000:.1f} ms)")
+                  f"({alone[mode][1] * 1000:.1f} ms CPU a page, text F1 {alone[mode][2]:.3f}); "
+                  f"frwatch extract_article: {ours[0]:.1f} pages/s ({ours[1] * 1000:.1f} ms, "
+                  f"F1 {ours[2]:.3f})")
     results = []
     with LocalWeb({"zyte": zyte_site()}) as web, tempfile.TemporaryDirectory() as tmp:
         for run in range(1, args.runs + 1):
