@@ -14,7 +14,8 @@ $(VENV)/.installed-runtime: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-# Runtime plus the test and benchmark tools (pytest, selenium, aiosmtpd, …).
+# Runtime plus the test and benchmark tools (pytest, selenium, aiosmtpd, …) and the
+# distributed extra (scrapy-redis, redis), which tests/test_distributed.py exercises.
 $(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed-runtime
 	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
 	touch $@
@@ -38,8 +39,10 @@ test: install-test
 test-fast: install-test
 	$(BIN)/python -m pytest -m "not slow"
 
+# ruff over the repository, then mypy over the packages listed in pyproject's [tool.mypy].
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install-test
 	$(BIN)/python -m benchmarks.crawl
@@ -49,7 +52,8 @@ lock:
 	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras \
 		--output-file requirements.lock pyproject.toml
 	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --strip-extras \
-		--extra test --extra bench --output-file requirements-test.lock pyproject.toml
+		--extra test --extra bench --extra distributed --output-file requirements-test.lock \
+		pyproject.toml
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

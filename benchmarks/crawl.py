@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psutil
 from trafilatura import bare_extraction
+from trafilatura.settings import Document
 
 from benchmarks.zyte import ZYTE_CONFIG, ground_truth, page_html, score, stored_bodies, zyte_site
 from crawler.extract import extract_article
@@ -84,7 +85,8 @@ def extract_alone(fast: bool, plain: bool = True) -> tuple[float, float, float]:
             doc = bare_extraction(html, url=truth[key]["url"], fast=fast,
                                   include_comments=False, include_tables=True,
                                   with_metadata=True)
-            texts[key] = (doc.text if doc is not None else None) or ""
+            # A Document or None (a dict only with as_dict=True).
+            texts[key] = (doc.text if isinstance(doc, Document) else None) or ""
         else:
             texts[key] = extract_article(html, truth[key]["url"], fast=fast).get("text") or ""
     rate = len(pages) / (time.perf_counter() - started)

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Hashable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
@@ -57,7 +58,7 @@ class ReprintFigures(NamedTuple):
     copies: int
 
 
-def bcubed(gold: dict[str, str], predicted: dict[str, object]) -> Scores:
+def bcubed(gold: Mapping[str, Hashable], predicted: Mapping[str, Hashable]) -> Scores:
     """B-cubed precision, recall, F1 of `predicted` cluster keys against `gold` ones."""
     by_gold, by_pred = defaultdict(set), defaultdict(set)
     for item, key in gold.items():
@@ -237,6 +238,7 @@ def fit_clusters(rows: list[dict], vectors: np.ndarray, labels: dict[str, Label]
                 if best is None or key > best[0]:
                     best = (key, rule, f1)
     # The threshold chosen is the middle of the best-scoring run of thresholds, not its edge.
+    assert best is not None   # the grid above is never empty
     _, rule, f1 = best
     return rule, f"clusters in-sample B-cubed F1 {f1:.3f} at {rule}"
 
@@ -316,7 +318,7 @@ def speed(base: Path, workdir: Path, spec: ModelSpec, calibration: Calibration) 
             peak = max(peak, handle.memory_info().rss)
         time.sleep(0.05)
     wall = time.perf_counter() - started
-    line = proc.stdout.read().decode().strip()
+    line = proc.communicate()[0].decode().strip()
     db = open_db(big)
     count = db.execute("select count(*) from articles where enriched_at is not null").fetchone()[0]
     db.close()

@@ -18,6 +18,7 @@ import json
 import re
 
 from trafilatura import bare_extraction
+from trafilatura.settings import Document
 
 from benchmarks.zyte import BENCHMARK_DIR, ground_truth, page_html
 from crawler.extract import extract_article
@@ -49,7 +50,9 @@ def main() -> None:
         url = truth[key]["url"]
         found = extract_article(html, url, fast=True)
         mine = found.get("title")
-        doc = bare_extraction(html, url=url, with_metadata=True, fast=True)
+        found_doc = bare_extraction(html, url=url, with_metadata=True, fast=True)
+        # A Document or None (a dict only with as_dict=True).
+        doc = found_doc if isinstance(found_doc, Document) else None
         theirs = doc.title if doc is not None else None
         if key in days:
             for who, day in (("frwatch", found.get("published")),

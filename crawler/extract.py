@@ -285,7 +285,8 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         logger.debug("trafilatura failed on %s", url, exc_info=True)
         result["error"] = f"extraction error: {type(exc).__name__}"
         return result
-    if doc is None or meta is None:
+    # bare_extraction gives a dict only when asked (as_dict=True); here a Document or None.
+    if not isinstance(doc, Document) or meta is None:
         result["error"] = "empty extraction"
         return result
     text = (doc.text or "").strip()

@@ -62,17 +62,19 @@ class CrawlStore:
 
     # --- runs -------------------------------------------------------------------------
     def start_run(self, config_path: str) -> int:
-        table = self.db["crawl_runs"]
+        table = self.db.table("crawl_runs")
         # A run that never finished was killed: say so rather than leave it "running".
         self.db.execute("update crawl_runs set status = 'interrupted' where status = 'running'")
         table.insert({"started": utcnow(), "status": "running", "config": config_path})
-        self.run_id = table.last_pk
-        return self.run_id
+        run_id = table.last_pk
+        assert isinstance(run_id, int)   # crawl_runs.id is an integer primary key
+        self.run_id = run_id
+        return run_id
 
     def finish_run(self, status: str, counts: dict[str, int]) -> None:
         if self.run_id is None:
             return
-        self.db["crawl_runs"].update(
+        self.db.table("crawl_runs").update(
             self.run_id, {"finished": utcnow(), "status": status, **counts})
 
     # --- discovery --------------------------------------------------------------------
@@ -106,7 +108,7 @@ class CrawlStore:
         if status != 304:
             # A 200 without validators clears the old ones: they no longer apply.
             record.update(etag=etag, last_modified=last_modified, entries=entries)
-        self.db["feed_state"].upsert(record, pk="url")
+        self.db.table("feed_state").upsert(record, pk="url")
 
     def failed_runs(self, url: str) -> int:
         """In how many earlier crawls fetching `url` failed."""
@@ -120,7 +122,7 @@ class CrawlStore:
         """Record a failed URL; a store that cannot take it is noted in `fatal_error`
         (the crawl then stops), never raised into the crawl's callbacks."""
         try:
-            self.db["failures"].insert({
+            self.db.table("failures").insert({
                 "url": url, "run_id": self.run_id, "source": source, "kind": kind,
                 "reason": reason, "status": status, "at": utcnow(),
             })
@@ -131,9 +133,10 @@ class CrawlStore:
                        listing: str) -> None:
         """A listed URL not fetched, and why; one row per URL, the latest reason."""
         try:
-            self.db["skipped"].upsert({"url": url, "source": source, "reason": reason,
-                                       "via": via, "listing": listing,
-                                       "run_id": self.run_id, "at": utcnow()}, pk="url")
+            self.db.table("skipped").upsert({"url": url, "source": source, "reason": reason,
+                                             "via": via, "listing": listing,
+                                             "run_id": self.run_id, "at": utcnow()},
+                                            pk="url")
         except (sqlite3.Error, OSError) as exc:
             self._write_failed(exc)
 

@@ -63,7 +63,10 @@ class Embedder:
         self.spec = spec
         model = SentenceTransformer(path, device="cpu", local_files_only=True)
         model.max_seq_length = spec.max_tokens
-        self.dimensions = int(model.get_embedding_dimension())
+        dimensions = model.get_embedding_dimension()
+        if dimensions is None:   # a model without a pooling layer cannot embed a text
+            raise FrwatchError(f"{path}: the model does not say its embedding dimension")
+        self.dimensions = int(dimensions)
         if spec.quantize:
             # torch marks eager-mode quantisation as deprecated in favour of torchao; it
             # is still the one that installs beside sentence-transformers 6 (see README).

@@ -46,14 +46,15 @@ def add_label(db: Database, article: str, verdict: str, note: str | None = None,
     found = find_article(db, article)
     related = verdict == "related"
     with db.atomic():
-        db["labels"].insert({"article_id": found["id"], "verdict": verdict, "note": note,
-                             "labelled_at": utcnow(), "labelled_by": by or _user()})
+        db.table("labels").insert({"article_id": found["id"], "verdict": verdict,
+                                   "note": note, "labelled_at": utcnow(),
+                                   "labelled_by": by or _user()})
         update: dict = {"related": int(related),
                         "relevance_reason": f"labelled {verdict} by a user"
                                             + (f": {note}" if note else "")}
         if not related and found["cluster_id"] is not None:
             update["cluster_id"] = None  # out of its story; the cluster's size follows
-        db["articles"].update(found["id"], update)
+        db.table("articles").update(found["id"], update)
         if "cluster_id" in update:
             db.execute("update clusters set size = (select count(*) from articles "
                        "where cluster_id = clusters.id) where id = ?", [found["cluster_id"]])

@@ -69,9 +69,9 @@ def sync_seeds(db: Database, config: Config) -> int:
         for row in rows:
             exists = db.execute("select 1 from seeds where id = ?", [row["id"]]).fetchone()
             if exists:
-                db["seeds"].update(row["id"], row)
+                db.table("seeds").update(row["id"], row)
             else:
-                db["seeds"].insert({**row, "added": now})
+                db.table("seeds").insert({**row, "added": now})
     return len(rows)
 
 
@@ -84,5 +84,5 @@ def add_seed(db: Database, source: str, allow_private: bool = False) -> dict[str
     else:
         row = read_seed(Path(source))
     with db.atomic():
-        db["seeds"].upsert({**row, "added": utcnow()}, pk="id")
+        db.table("seeds").upsert({**row, "added": utcnow()}, pk="id")
     return row

@@ -189,8 +189,9 @@ def _check_listing(listing: ListingResult, *, timeout: float, max_bytes: int,
         return
     except Exception as exc:  # every network failure becomes a reason, never a crash
         listing.reached, listing.reason = _describe(exc, timeout)
-        if getattr(exc, "frwatch_redirect", None):
-            listing.reached, listing.redirect = True, exc.frwatch_redirect
+        redirect = getattr(exc, "frwatch_redirect", None)   # set by _fetch
+        if redirect:
+            listing.reached, listing.redirect = True, redirect
         return
     listing.reached = True
     listing.status = status
@@ -303,7 +304,9 @@ def _guard(url: str, allow_private: bool) -> None:
     if allow_private:
         return
     try:
-        addresses = [info[4][0] for info in socket.getaddrinfo(host, parts.port or None)]
+        # An IPv4/IPv6 sockaddr starts with the address as text (the int is other families').
+        addresses = [str(info[4][0])
+                     for info in socket.getaddrinfo(host, parts.port or None)]
     except (OSError, UnicodeError) as exc:
         raise _Refused(f"cannot resolve {host}: {getattr(exc, 'strerror', None) or exc}") \
             from None

@@ -135,8 +135,8 @@ def _sources_section(db: Database, config: Config | None) -> list[str]:
              f"{len(config.sources) - never} reached, {never} never reached):"]
     width = min(40, max(len("source"), *(len(row[0]) for row in rows))) if rows else 6
     lines.append(f"  {'source':<{width}}  lang  {'reached':<17}  {'last article':<16}  failures")
-    for name, language, reached, last, failed in rows:
-        lines.append(f"  {name[:width]:<{width}}  {language:<4}  {reached:<17}  {last:<16}  "
+    for name, language, state, last, failed in rows:
+        lines.append(f"  {name[:width]:<{width}}  {language:<4}  {state:<17}  {last:<16}  "
                      f"{failed:>8}")
     return lines
 

@@ -616,8 +616,11 @@ def _more_like_this_vars(datasette, request):
                 where articles_fts match :expression
                 order by bm25(articles_fts, 4.0, 1.0) limit 30""", {"expression": expression})
         chosen = (request.args.get("article_id") or "").strip()
-        current = (await _rows(db, "select id, title, source from articles where id = ?",
-                               [chosen]) or [None])[0] if chosen else None
+        current = None
+        if chosen:
+            matches = await _rows(db, "select id, title, source from articles where id = ?",
+                                  [chosen])
+            current = matches[0] if matches else None
         recent = await _rows(db, """
             select id, title, source from articles
             where related = 1 and duplicate_of is null
