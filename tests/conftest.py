@@ -13,9 +13,11 @@ from hypothesis import settings
 from benchmarks.labelled import copy_store
 from frwatch.config import relocate
 from frwatch.localweb import LocalWeb
+from tests.support.alerting import Webhook
 from tests.support.labelled import enriched_labelled_store
 from tests.support.labelled import labelled_store as build_labelled_store
 from tests.support.paths import DEMO_WEB, TEST_WEBS
+from tests.support.smtp import smtp  # noqa: F401  (a fixture: a real SMTP server)
 
 # The same examples on every run, so that CI is repeatable; explore new ones with
 # HYPOTHESIS_PROFILE=explore.
@@ -48,6 +50,22 @@ def enriched_store(tmp_path_factory):
     """(path, config) of the labelled store enriched once for the session (real model):
     copy it before writing (`benchmarks.labelled.copy_store`)."""
     return enriched_labelled_store(tmp_path_factory)
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    """A JSON webhook on a free port, not yet listening (`.up()` starts it)."""
+    hook = Webhook()
+    yield hook
+    hook.down()
+
+
+@pytest.fixture
+def enriched(enriched_store, store):
+    """(db, config, labels): a private copy of the enriched labelled store."""
+    db, config, labels = store
+    copy_store(enriched_store[0], db)
+    return db, config, labels
 
 
 @pytest.fixture

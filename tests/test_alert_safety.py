@@ -26,7 +26,7 @@ from frwatch.config import load_config, relocate
 from frwatch.db import article_id, open_db, utcnow
 from tests.support.paths import DEMO_WEB, REPO
 from tests.support.receiver import Receiver
-from tests.support.smtp import free_port, smtp  # noqa: F401  (the SMTP fixture)
+from tests.support.smtp import free_port
 
 HOSTILE_TITLE = ("Police <script>alert('title')</script> ban [click](http://phish.example/t) "
                  "\u202eesrever")
@@ -125,7 +125,7 @@ def test_plain_and_clip():
     assert len(clip("word " * 100, 50)) <= 50
 
 
-def test_hostile_page_text_reaches_smtp_as_text(tmp_path, smtp):  # noqa: F811
+def test_hostile_page_text_reaches_smtp_as_text(tmp_path, smtp):
     db, config, rows = tiny_store(tmp_path, [
         {"title": HOSTILE_TITLE, "description": HOSTILE_DESCRIPTION,
          "source": "Evil <b>Daily</b> [x](http://phish.example/s)",

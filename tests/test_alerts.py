@@ -7,108 +7,15 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import feedparser
-import pytest
 
 from alerts.text import plain
-from benchmarks.labelled import copy_store
-from frwatch.config import relocate
 from frwatch.db import article_id, open_db
+from tests.support.alerting import alert, statuses, to_alert, with_alerts
 from tests.support.crawl import Crawl, run_cli
 from tests.support.paths import DEMO_WEB, REPO
-from tests.support.smtp import free_port, smtp  # noqa: F401  (the SMTP fixture)
-
-
-class Webhook:
-    """A JSON webhook receiver that can be down (not listening) and come up later."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.posts: list[dict] = []
-        self.server = None
-
-    def up(self):
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.posts.append(json.loads(body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def down(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook()
-    yield hook
-    hook.down()
-
-
-@pytest.fixture(scope="session")
-def enriched_once(labelled_store, tmp_path_factory):
-    """The labelled store, enriched once for the session."""
-    path = tmp_path_factory.mktemp("enriched") / "enriched.db"
-    copy_store(labelled_store[0], path)
-    config = path.parent / "sources.yaml"
-    config.write_text(relocate((DEMO_WEB / "sources.yaml").read_text(), DEMO_WEB))
-    run_cli("enrich", "--config", str(config), "--db", str(path), "--no-progress")
-    return path
-
-
-@pytest.fixture
-def enriched(enriched_once, store):
-    """A private copy of the enriched labelled store."""
-    db, config, labels = store
-    copy_store(enriched_once, db)
-    return db, config, labels
-
-
-def with_alerts(config, alerts):
-    config.write_text(relocate(config.read_text(), config.parent, alerts=alerts))
-    return config
-
-
-def alert(config, db, *extra, env=None):
-    proc = subprocess.run([sys.executable, "-m", "frwatch.cli", "alert", "--config",
-                           str(config), "--db", str(db), *extra], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, **(env or {})})
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
-def statuses(db, channel):
-    conn = open_db(db)
-    try:
-        return {r["article_id"]: r for r in conn.query(
-            "select * from alerts where channel = ?", [channel])}
-    finally:
-        conn.close()
-
-
-def to_alert(db):
-    """Related articles that are not reprints: one message each in story mode."""
-    conn = open_db(db)
-    try:
-        return {r["id"]: r for r in conn.query(
-            "select id, title, url from articles where related = 1 and duplicate_of is null")}
-    finally:
-        conn.close()
 
 
 def test_email_reaches_smtp_with_subject_and_links(enriched, smtp):

@@ -19,9 +19,9 @@ import psutil
 
 from frwatch.db import article_id, open_db
 from frwatch.localweb import LocalWeb
+from tests.support.alerting import Webhook, with_alerts
 from tests.support.crawl import Crawl, run_cli
 from tests.support.paths import DEMO_WEB, REPO
-from tests.test_alerts import Webhook, with_alerts
 
 LABELS = json.loads((DEMO_WEB / "labels.json").read_text(encoding="utf-8"))
 ARTICLES = len({label["canonical"] for label in LABELS})

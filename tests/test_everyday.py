@@ -21,14 +21,10 @@ import yaml
 from frwatch.config import load_config
 from frwatch.db import open_db
 from frwatch.schedule import cron_times
-from tests import test_alerts as _alerts
+from tests.support.alerting import Webhook, with_alerts
 from tests.support.crawl import Crawl, run_cli
 from tests.support.paths import DEMO_WEB, REPO, TEST_WEBS
-from tests.test_alerts import Webhook, free_port, with_alerts
-
-# The alert tests' receivers and enriched store, as fixtures here too.
-enriched, enriched_once = _alerts.enriched, _alerts.enriched_once
-smtp, webhook = _alerts.smtp, _alerts.webhook
+from tests.support.smtp import free_port
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
