@@ -17,6 +17,10 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # The frwatch config and store; the CLI sets both, `scrapy crawl` reads the environment.
 FRWATCH_CONFIG = os.environ.get("FRWATCH_CONFIG", "seeds/sources.yaml")
 FRWATCH_DB = os.environ.get("FRWATCH_DB")  # None: the config's `db`, else data/frwatch.db
+# A distributed crawl's Redis frontier (redis://HOST:PORT/DB), for the `frontier` spider
+# (a worker: crawler/worker.py); `frwatch crawl --frontier` sets it. None: one process.
+FRWATCH_FRONTIER = os.environ.get("FRWATCH_FRONTIER")
+FRWATCH_FRONTIER_FOLLOW = bool(os.environ.get("FRWATCH_FRONTIER_FOLLOW"))
 # Extraction worker processes (0: one per core) and trafilatura's fast mode, which
 # measured both faster and no less accurate on the Zyte benchmark (see README).
 FRWATCH_EXTRACT_WORKERS = 0

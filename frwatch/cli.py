@@ -133,23 +133,36 @@ def cli(ctx: click.Context, verbose: int, env_file: Path | None) -> None:
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting, e.g. -s RETRY_TIMES=0 (repeatable).")
 @_wait_option
+@click.option("--frontier", metavar="redis://HOST:PORT/DB",
+              help="Be one worker of a distributed crawl on this Redis frontier: fetch "
+                   "and extract, send results to `frwatch ingest`, never open the store.")
+@click.option("--follow", is_flag=True,
+              help="With --frontier: keep polling for work instead of exiting when the "
+                   "frontier is drained.")
 @click.pass_context
 def crawl(ctx: click.Context, config_path: Path, db_path: Path | None, spider: str,
-          overrides: tuple[str, ...], wait: float) -> None:
+          overrides: tuple[str, ...], wait: float, frontier: str | None,
+          follow: bool) -> None:
     """Discover, fetch, extract and store new articles from every configured source.
 
-    Example:
+    Examples:
 
     \b
         frwatch crawl --config seeds/sources.yaml
+        frwatch crawl --config seeds/sources.yaml --frontier redis://queue:6379/0
     """
-    config, db = _load(config_path, db_path)
     settings = {}
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise FrwatchError(f"-s {item}: expected NAME=VALUE")
         settings[name.strip()] = value
+    if frontier:
+        _crawl_worker(ctx, config_path, db_path, frontier, follow, settings)
+        return
+    if follow:
+        raise FrwatchError("--follow is for a worker: give --frontier too")
+    config, db = _load(config_path, db_path)
     with _writer(db, wait):
         run = run_crawl(config, db, spider=spider, log_level=ctx.obj["log_level"],
                         settings=settings)
@@ -157,6 +170,77 @@ def crawl(ctx: click.Context, config_path: Path, db_path: Path | None, spider: s
     click.echo(report)
     if nothing:
         raise FrwatchError(nothing)
+
+
+def _crawl_worker(ctx: click.Context, config_path: Path, db_path: Path | None, frontier: str,
+                  follow: bool, settings: dict[str, Any]) -> None:
+    """`crawl --frontier`: one worker of a distributed crawl; it never opens the store."""
+    from crawler.run import run_worker
+
+    if db_path is not None:
+        raise FrwatchError("a worker (--frontier) never opens the store: give --db to "
+                           "`frwatch ingest`")
+    config = load_config(config_path)
+    stats = run_worker(config, frontier, log_level=ctx.obj["log_level"], settings=settings,
+                       follow=follow)
+    click.echo(f"Worker done: {stats.get('downloader/request_count', 0)} requests, "
+               f"{stats.get('item_scraped_count', 0)} articles sent, "
+               f"{stats.get('frwatch/failures', 0)} failures.")
+
+
+@cli.command()
+@_options
+@click.option("--frontier", required=True, metavar="redis://HOST:PORT/DB",
+              help="The Redis frontier the workers (`crawl --frontier`) share.")
+@click.option("--spider", type=click.Choice(list(SPIDER_KINDS)),
+              default="news", show_default=True, help="Which listings to hand out.")
+@click.option("--follow", is_flag=True,
+              help="Keep writing as results arrive instead of ending the run when the "
+                   "frontier is drained (until Ctrl-C).")
+@_wait_option
+def ingest(config_path: Path, db_path: Path | None, frontier: str, spider: str,
+           follow: bool, wait: float) -> None:
+    """Be the one writer of a distributed crawl: open a run on the frontier, write the
+    workers' results into the store, close the run when the frontier is drained.
+
+    Example:
+
+    \b
+        frwatch ingest --config seeds/sources.yaml --frontier redis://queue:6379/0
+    """
+    from crawler.frontier import Frontier, writer_id
+    from crawler.ingest import Ingest
+    from frwatch.db import open_db
+    from frwatch.seeds import sync_seeds
+
+    config, db = _load(config_path, db_path)
+    queue = Frontier.connect(frontier)  # one line, exit 1, when Redis is not there
+    queue.take_writer_lock(writer_id())  # a second ingest: one line, exit 1
+    with _writer(db, wait):
+        store = open_db(db)
+        try:
+            sync_seeds(store, config)
+        finally:
+            store.close()
+        report = Ingest(queue, config, db, SPIDER_KINDS[spider], follow=follow,
+                        say=click.echo).run()
+    run = _last_run(db)
+    text, _nothing = _crawl_report(config, db, run, spider)
+    click.echo(text)
+    lost = (f"; {len(report.lost_workers)} worker(s) died before they ended: the next "
+            "run reads every listing in full" if report.lost_workers else "")
+    click.echo(f"Writer: {report.events} events in {report.writing_seconds:.1f} s of "
+               f"writing ({report.rows_per_second:.0f} rows/s){lost}.")
+
+
+def _last_run(db_path: Path) -> dict:
+    from frwatch.db import open_db
+
+    db = open_db(db_path)
+    try:
+        return next(db.query("select * from crawl_runs order by id desc limit 1"), {})
+    finally:
+        db.close()
 
 
 @cli.command()
@@ -719,4 +803,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

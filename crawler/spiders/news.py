@@ -90,15 +90,24 @@ class NewsSpider(scrapy.Spider):
         for source in self.config.sources:
             if "feeds" in self.kinds:
                 for url in source.feeds:
-                    yield self._listing_request(url, source.name, "feed", self.parse_feed)
+                    yield self.listing_request(url, source.name, "feed")
             if "sitemaps" in self.kinds:
                 for url in source.sitemaps:
-                    yield self._listing_request(url, source.name, "sitemap", self.parse_sitemap)
+                    yield self.listing_request(url, source.name, "sitemap")
             if "pages" in self.kinds:
                 for url in source.pages:
-                    yield scrapy.Request(url, callback=self.parse_section, errback=self.on_error,
-                                         meta={"source": source.name, "kind": "page"},
-                                         dont_filter=True, priority=10)
+                    yield self.listing_request(url, source.name, "page")
+
+    def listing_request(self, url: str, source: str, kind: str) -> scrapy.Request:
+        """The request for one configured listing ("feed", "sitemap" or "page"): what
+        `start` yields, and what a distributed crawl's worker makes of its start list."""
+        if kind == "feed":
+            return self._listing_request(url, source, "feed", self.parse_feed)
+        if kind == "sitemap":
+            return self._listing_request(url, source, "sitemap", self.parse_sitemap)
+        return scrapy.Request(url, callback=self.parse_section, errback=self.on_error,
+                              meta={"source": source, "kind": "page"},
+                              dont_filter=True, priority=10)
 
     def _listing_request(self, url: str, source: str, kind: str, callback: Any) -> scrapy.Request:
         return scrapy.Request(
