@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
@@ -40,7 +41,18 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        # Start the workers (forkserver, imports) now, while Scrapy builds its engine and
+        # then fetches robots.txt and the listings, not when the first article arrives.
+        pipeline.pool = pipeline._started_pool()
+        crawler.signals.connect(pipeline.close_spider, signal=signals.engine_stopped)
+        return pipeline
+
+    def _started_pool(self) -> ProcessPoolExecutor:
+        pool = self._new_pool()
+        for _ in range(self.workers):
+            pool.submit(int)
+        return pool
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: workers do not inherit the reactor, its threads or open sockets.
@@ -50,15 +62,14 @@ class ExtractPipeline:
                                    initializer=die_with_parent)
 
     def open_spider(self) -> None:
-        self.pool = self._new_pool()
-        # Start the workers now (forkserver, imports), while robots.txt and the listings
-        # are fetched, rather than when the first article arrives.
-        for _ in range(self.workers):
-            self.pool.submit(int)
+        if self.pool is None:  # closed already: start afresh
+            self.pool = self._started_pool()
 
     def close_spider(self) -> None:
+        """At the spider's close, or when the engine stops without opening it."""
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePage):

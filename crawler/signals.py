@@ -38,6 +38,17 @@ listing_read = object()
 article_extracted = object()
 
 
+# Each event by name: a state owner has a method of the same name for each.
+EVENTS = {"page_failed": page_failed, "page_skipped": page_skipped,
+          "listing_read": listing_read, "article_extracted": article_extracted}
+
+
+def connect_events(crawler: Crawler, owner: object) -> None:
+    """Connect every event of the crawl to `owner`'s method of the same name."""
+    for name, signal in EVENTS.items():
+        crawler.signals.connect(getattr(owner, name), signal=signal)
+
+
 class ArticleNotStored(Exception):
     """Raised by an `article_extracted` receiver that could not keep the article."""
 

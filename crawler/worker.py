@@ -123,10 +123,7 @@ class FrontierPublisher(LedgerOwner):
         connect(self.engine_started, signal=signals.engine_started)
         connect(self.spider_opened, signal=signals.spider_opened)
         connect(self.spider_closed, signal=signals.spider_closed)
-        connect(self.page_failed, signal=frwatch_signals.page_failed)
-        connect(self.page_skipped, signal=frwatch_signals.page_skipped)
-        connect(self.listing_read, signal=frwatch_signals.listing_read)
-        connect(self.article_extracted, signal=frwatch_signals.article_extracted)
+        frwatch_signals.connect_events(crawler, self)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierPublisher:
