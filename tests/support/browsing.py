@@ -1,8 +1,9 @@
 """The store that the Datasette tests browse, built once per test session.
 
-A copy of the labelled store (tests/support/labelled.py: a demo-web crawl plus the
-labelled articles), a crawl of the faults web with a source whose feeds are broken, an
-article whose text and title carry HTML, then `frwatch enrich` with the real model.
+A copy of the enriched labelled store (tests/support/labelled.py: a demo-web crawl plus
+the labelled articles, enriched once a session), a crawl of the faults web with a source
+whose feeds are broken, an article whose text and title carry HTML, then `frwatch
+enrich` with the real model for those new articles.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from frwatch.config import relocate
 from frwatch.db import open_db
 from frwatch.localweb import LocalWeb
 from tests.support.crawl import Crawl, run_cli
-from tests.support.labelled import labelled_store
+from tests.support.labelled import enriched_labelled_store
 from tests.support.paths import DEMO_WEB, TEST_WEBS
 
 HOSTILE_ID = "hostile00000000a"
@@ -43,7 +44,8 @@ def browsing_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if (work / "done").exists():
         return path
     work.mkdir(exist_ok=True)
-    copy_store(labelled_store(tmp_path_factory)[0], path)
+    # The enriched labelled store: enrichment below only has the new articles to do.
+    copy_store(enriched_labelled_store(tmp_path_factory)[0], path)
     with LocalWeb({"faults": TEST_WEBS / "faults"}) as web:
         (work / "faults").mkdir(exist_ok=True)
         crawl = Crawl(web, work / "faults", BROKEN_FEEDS)
