@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.store import CrawlStore
-from crawler.titles import SharedAffixes
+from crawler.titles import Affix, SharedAffixes
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class StoreWriter:
         self.store = CrawlStore(path)
         self.listings = ListingBook()
         self.affixes = SharedAffixes()
+        self.affixes_applied: set[tuple[str, Affix]] = set()  # cut from stored titles
 
     @property
     def path(self) -> Path:
@@ -103,8 +104,9 @@ class StoreWriter:
             self.affixes.remember(source, self.store.recent_titles(source))
         title, affix = self.affixes.clean(source, record.get("title"))
         is_new = self.store.save_article({**record, "title": title}, urls)
-        if affix is not None:
-            self.store.strip_title_affix(source, affix)
+        if affix is not None and (source, affix) not in self.affixes_applied:
+            self.store.strip_title_affix(source, affix)  # once per decoration and run
+            self.affixes_applied.add((source, affix))
         return is_new
 
     def run_finished(self, reason: str, counts: dict[str, Any]) -> None:
