@@ -32,8 +32,11 @@ demo: install
 demo-serve: install
 	$(BIN)/frwatch demo --serve
 
+# Whole modules spread over one process per core, at most four (two on a two-core
+# machine): in one process the suite keeps one core busy, as most tests start servers
+# and subprocesses and wait for them.
 test: install-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n logical --maxprocesses 4 --dist loadfile
 
 # The unit layer alone (tests/unit: no servers, no subprocesses, no model), in seconds.
 test-fast: install-test

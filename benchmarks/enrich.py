@@ -197,7 +197,7 @@ def step_costs(db_path: Path, config) -> str:
     seeds = embedding.seeds()
     vectors = embedding.vectors
     started = time.perf_counter()
-    relevance = Relevance(store, embedder, config, Calibration(), seeds, vectors)
+    relevance = Relevance(store, embedding, config, Calibration(), seeds)
     prototypes = time.perf_counter() - started
     rows = [r for r in store.all_articles() if r["id"] in vectors]
     db.close()

@@ -203,6 +203,6 @@ def example_features(examples: list[Example], embedding: Embedding,
     itself)."""
     rows = [{"title": e.title, "text": e.text, "description": e.description,
              "language": e.language} for e in examples]
-    vectors = embedding.embed(rows)
+    vectors = embedding.embed_rows(rows)
     return [relevance.evidence(row, vector).features()
             for row, vector in zip(rows, vectors, strict=True)]

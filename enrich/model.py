@@ -7,6 +7,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,41 @@ class ModelSpec:
 
 
 class Embedder:
+    """A model named by a spec, loaded on first use: a run whose vectors are all stored
+    (nothing new, a label changed, the same topic) never imports torch. A missing
+    directory is still reported at once."""
+
     def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self.path = spec.path or default_model_path()
+        if not os.path.isdir(self.path):
+            raise FrwatchError(f"{self.path}: embedding model directory not found")
+        self._model: Any = None
+        self._dimensions: int | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._load()
+        return self._model
+
+    @property
+    def dimensions(self) -> int:
+        if self._dimensions is None:
+            self._load()
+        assert self._dimensions is not None
+        return self._dimensions
+
+    def know_dimensions(self, dimensions: int) -> None:
+        """The width of this model's vectors, as stored ones show, so that an empty
+        result needs no model."""
+        self._dimensions = self._dimensions or dimensions
+
+    def _load(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -56,18 +91,12 @@ class Embedder:
 
         transformers_logging.disable_progress_bar()
         transformers_logging.set_verbosity_error()
-
-        path = spec.path or default_model_path()
-        if not os.path.isdir(path):
-            raise FrwatchError(f"{path}: embedding model directory not found")
-        self.spec = spec
-        model = SentenceTransformer(path, device="cpu", local_files_only=True)
-        model.max_seq_length = spec.max_tokens
+        model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
+        model.max_seq_length = self.spec.max_tokens
         dimensions = model.get_embedding_dimension()
         if dimensions is None:   # a model without a pooling layer cannot embed a text
-            raise FrwatchError(f"{path}: the model does not say its embedding dimension")
-        self.dimensions = int(dimensions)
-        if spec.quantize:
+            raise FrwatchError(f"{self.path}: the model does not say its embedding dimension")
+        if self.spec.quantize:
             # torch marks eager-mode quantisation as deprecated in favour of torchao; it
             # is still the one that installs beside sentence-transformers 6 (see README).
             with warnings.catch_warnings():
@@ -75,7 +104,8 @@ class Embedder:
                 model = torch.ao.quantization.quantize_dynamic(
                     model, {torch.nn.Linear}, dtype=torch.qint8)
         model.eval()
-        self.model = model
+        logger.debug("loaded %s from %s", self.spec.key, self.path)
+        self._model, self._dimensions = model, int(dimensions)
 
     def embed(self, texts: list[str], batch_size: int = 32,
               progress: bool = False) -> np.ndarray:

@@ -80,8 +80,8 @@ def judging(db: Database, config: Config, calibration: Calibration,
     store = EnrichStore(db, spec.key)
     embedding = Embedding(store, embedder, config.enrich)
     seeds = embedding.seeds()
-    return embedding, Relevance(store, embedder, config, calibration, seeds,
-                                embedding.vectors, with_labels=with_labels)
+    return embedding, Relevance(store, embedding, config, calibration, seeds,
+                                with_labels=with_labels)
 
 
 class Enrichment:
@@ -99,8 +99,8 @@ class Enrichment:
         self.embedding = Embedding(self.store, embedder, config.enrich)
         seeds = self.embedding.seeds()
         vectors = self.embedding.vectors
-        self.relevance = Relevance(self.store, embedder, config, self.calibration, seeds,
-                                   vectors)
+        self.relevance = Relevance(self.store, self.embedding, config, self.calibration,
+                                   seeds)
         self.clusters = Clusters(self.store, self.calibration.clusters, vectors,
                                  ignored_names(config.topic.keywords), seeds)
         self.reprints = Reprints(self.store, self.calibration.reprints, vectors)

@@ -121,6 +121,22 @@ class EnrichStore:
             [{"article_id": key, "model": self.model_key, "vector": to_blob(v)}
              for key, v in zip(ids, vectors, strict=True)], pk=("article_id", "model"))
 
+    def passage_vectors(self, digests: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of texts by digest (of this model), those that exist."""
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(digests), 500):
+            part = digests[start:start + 500]
+            found.update((r[0], from_blob(r[1])) for r in self.db.execute(
+                f"select digest, vector from passage_vectors where model = ? "
+                f"and digest in ({_marks(part)})", [self.model_key, *part]))
+        return found
+
+    def save_passage_vectors(self, digests: list[str], vectors: np.ndarray) -> None:
+        with self.db.atomic():
+            self.db.table("passage_vectors").upsert_all(
+                [{"model": self.model_key, "digest": d, "vector": to_blob(v)}
+                 for d, v in zip(digests, vectors, strict=True)], pk=("model", "digest"))
+
     def skip(self, article_id: str, now: str, note: str) -> None:
         self.db.table("articles").update(article_id, {
             "enriched_at": now, "related": 0, "relevance": None, "enrich_note": note})

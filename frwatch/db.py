@@ -172,6 +172,15 @@ def m007_health_notices(db: Database) -> None:
                                 "earlier_with_date": float, "checked": str}, pk="source")
 
 
+@migrations()
+def m008_passage_vectors(db: Database) -> None:
+    # Vectors of texts that are not stored articles (the topic description's items, the
+    # labelled examples shipped with frwatch), by model and text digest: a run with
+    # nothing new to embed then needs no model at all.
+    db.table("passage_vectors").create({"model": str, "digest": str, "vector": bytes},
+                                       pk=("model", "digest"))
+
+
 def utcnow() -> str:
     """Now, as ISO 8601 UTC to the second: the one timestamp format of the store."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -78,6 +78,13 @@ def store(labelled_store, tmp_path):
     return path, config, labelled_store[1]
 
 
+# The longest modules (a minute or more each), run first: `make test` spreads whole
+# modules over two processes (pytest-xdist, --dist loadfile), and a long one left for
+# last would run alone while the other process idles.
+LONGEST_FIRST = ("test_distributed", "test_alerts", "test_crashes", "test_enrich",
+                 "test_browser", "test_relevance", "test_everyday", "test_crawl_faults")
+
+
 def pytest_collection_modifyitems(config, items):
     """Everything outside tests/unit/ starts servers, processes or the model: `slow`.
     `pytest -m "not slow"` runs the unit layer alone, in about a second."""
@@ -85,3 +92,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if unit not in Path(item.fspath).resolve().parents:
             item.add_marker(pytest.mark.slow)
+
+    def rank(item: pytest.Item) -> int:
+        name = Path(item.fspath).stem
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: a module's tests keep their order

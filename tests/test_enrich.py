@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from benchmarks.enrich import evaluate
+from enrich.model import Embedder, ModelSpec
+from enrich.run import enrich_store
 from frwatch.config import load_config
 from frwatch.db import open_db
 from frwatch.localweb import LocalWeb
@@ -146,3 +148,31 @@ def test_a_model_change_re_embeds(enriched, tmp_path):
     assert len(models) == 2
 
 
+
+
+def test_runs_with_nothing_to_embed_never_load_the_model(enriched):
+    """A cron run with nothing new, and the rescoring after a label, read stored vectors
+    only (the model costs seconds to load); a new description item is embedded once."""
+    db_path, config_path, _ = enriched
+    config = load_config(config_path)
+    unrelated = rows(db_path, "select id from articles where related = 0 "
+                              "and enrich_note is null order by id limit 1")[0]["id"]
+    run_cli("label", unrelated, "related", "--config", str(config_path), "--db", str(db_path))
+    db = open_db(db_path)
+    try:
+        embedder = Embedder(ModelSpec.of(config.enrich))  # not this process's shared one
+        summary = enrich_store(db, config, embedder=embedder)
+        assert summary.rescored > 0 and summary.embedded == 0
+        assert not embedder.loaded
+        assert db.execute("select related from articles where id = ?",
+                          [unrelated]).fetchone()[0] == 1
+        wider = config.model_copy(update={"topic": config.topic.model_copy(update={
+            "description": config.topic.description
+            + "\nRelated: city councils voting on police drones"})})
+        enrich_store(db, wider, embedder=embedder)
+        assert embedder.loaded  # the new item had no stored vector
+        again = Embedder(ModelSpec.of(config.enrich))
+        assert enrich_store(db, wider, embedder=again).rescored == 0
+        assert not again.loaded
+    finally:
+        db.close()

@@ -3,6 +3,7 @@ the other steps (similarity is a matrix product) and stored for the next run."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +73,10 @@ class Embedding:
         self.embedder = embedder
         self.settings = settings
         ids, vectors = store.article_vectors()
-        self.vectors = Vectors(ids, vectors, embedder.dimensions)
+        if vectors:
+            embedder.know_dimensions(len(vectors[0]))
+        self.vectors = Vectors(ids, vectors, len(vectors[0]) if vectors
+                               else embedder.dimensions)
 
     def seeds(self) -> Seeds:
         """Every seed story with its vector, embedding (and storing) those without one."""
@@ -98,6 +102,26 @@ class Embedding:
         """Vectors of article rows (title, description, text), nothing stored."""
         return self.embedder.embed([self.passage(r) for r in rows],
                                    batch_size=self.settings.batch_size)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Vectors of texts that are not stored articles (the topic's items, labelled
+        examples), kept in the store by digest: the model is loaded only for new ones."""
+        digests = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        have = self.store.passage_vectors(sorted(set(digests)))
+        todo = sorted({d: t for d, t in zip(digests, texts, strict=True)
+                       if d not in have}.items())
+        if todo:
+            fresh = self.embedder.embed([t for _, t in todo],
+                                        batch_size=self.settings.batch_size)
+            self.store.save_passage_vectors([d for d, _ in todo], fresh)
+            have.update(zip([d for d, _ in todo], fresh, strict=True))
+        if not texts:
+            return empty(self.vectors.matrix.shape[1])
+        return np.stack([have[d] for d in digests])
+
+    def embed_rows(self, rows: list[dict]) -> np.ndarray:
+        """Vectors of article-like rows that are not stored articles, cached by text."""
+        return self.embed_texts([self.passage(r) for r in rows])
 
     def embed_articles(self, rows: list[dict]) -> np.ndarray:
         """Vectors of stored articles, written to the store and to `vectors`."""

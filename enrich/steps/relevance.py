@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from enrich.calibration import Calibration
-from enrich.model import Embedder
 from enrich.relevance import (
     Evidence,
     Prototypes,
@@ -23,17 +22,18 @@ from enrich.relevance import (
     gather,
     reason,
 )
-from enrich.steps.embed import Seeds, Vectors
+from enrich.steps.embed import Embedding, Seeds
 from enrich.store import EnrichStore
 from frwatch.config import Config
 
 
-def build_prototypes(embedder: Embedder, description: str, seeds: Seeds, vectors: Vectors,
+def build_prototypes(embedding: Embedding, description: str, seeds: Seeds,
                      labelled: dict[str, dict]) -> Prototypes:
     """The description's items, the seed stories and the labelled articles (those with a
     vector), each with what it stands for."""
     related, unrelated = description_items(description)
-    items = embedder.embed(related + unrelated)
+    items = embedding.embed_texts(related + unrelated)
+    vectors = embedding.vectors
     mine = [k for k in labelled if k in vectors]
     liked = [k for k in mine if labelled[k]["verdict"] == "related"]
     disliked = [k for k in mine if labelled[k]["verdict"] != "related"]
@@ -67,15 +67,14 @@ class Relevance:
     and seeds only (calibration: an article a user labelled must not be measured against
     itself); a user's label still decides that article's verdict."""
 
-    def __init__(self, store: EnrichStore, embedder: Embedder, config: Config,
-                 calibration: Calibration, seeds: Seeds, vectors: Vectors,
-                 with_labels: bool = True):
+    def __init__(self, store: EnrichStore, embedding: Embedding, config: Config,
+                 calibration: Calibration, seeds: Seeds, with_labels: bool = True):
         labelled = store.labels()
         self.settings = config.enrich
         self.model = calibration.relevance
         self.vocabulary = TopicVocabulary(config.topic)
         self.labels = {key: row["verdict"] == "related" for key, row in labelled.items()}
-        self.prototypes = build_prototypes(embedder, config.topic.description, seeds, vectors,
+        self.prototypes = build_prototypes(embedding, config.topic.description, seeds,
                                            labelled if with_labels else {})
         self.signature = signature(config, store.model_key, calibration, seeds, labelled)
 
