@@ -12,6 +12,7 @@ import logging
 import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -40,6 +41,14 @@ MIN_CHARS = MIN_ARTICLE_CHARS
 # Word count with each CJK character counted as a word, as no spaces separate them.
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
 _WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+_HAS_CJK = re.compile(f"[{_CJK}]")
+
+
+def word_count(text: str) -> int:
+    """The words of `text` as `_WORDS` counts them; without CJK characters these are the
+    runs between whitespace (`\\s` and `str.split` agree on what whitespace is), which
+    `split` finds at a fraction of the regular expression's cost."""
+    return len(_WORDS.findall(text)) if _HAS_CJK.search(text) else len(text.split())
 
 
 def _lang_of(tree: Any) -> str | None:
@@ -184,8 +193,10 @@ def choose_title(h1s: list[str], meta: list[str], html_title: str | None,
     return stated[0] if stated else (visible[0] if visible else None)
 
 
+@lru_cache(maxsize=1024)
 def _squeeze(text: str) -> str:
-    """Lower-case letters and digits only, umlauts and accents folded (Börsen → boersen)."""
+    """Lower-case letters and digits only, umlauts and accents folded (Börsen → boersen).
+    Cached: a page's title candidates squeeze the same site names and parts again."""
     text = text.lower()
     for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(umlaut, plain)
@@ -193,7 +204,10 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\W+", "", "".join(c for c in folded if not unicodedata.combining(c)))
 
 
-def _site_words(sitename: str | None, url: str) -> set[str]:
+@lru_cache(maxsize=256)
+def _site_words(sitename: str | None, url: str) -> frozenset[str]:
+    """The squeezed names a site goes by: its stated name and its host's name; cached,
+    as every title candidate of a page asks again."""
     names = set()
     if sitename:
         names.add(_squeeze(sitename))
@@ -203,7 +217,7 @@ def _site_words(sitename: str | None, url: str) -> set[str]:
         names.add(_squeeze(parts[0]))
         if len(parts) > 2:
             names.add(_squeeze("".join(parts[:-1])))
-    return {n for n in names if n}
+    return frozenset(n for n in names if n)
 
 
 def clean_title(title: str | None, sitename: str | None, url: str) -> str | None:
@@ -302,7 +316,7 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         sitename=(meta.sitename or "").strip() or None,
         description=(meta.description or "").strip() or None,
         text=text,
-        word_count=len(_WORDS.findall(text)),
+        word_count=word_count(text),
     )
     if not result["language"] and meta.language:
         result["language"] = meta.language
@@ -310,10 +324,11 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         result["error"] = f"empty extraction ({len(text)} characters of text)"
     elif is_article is False and result["word_count"] < MIN_WORDS_UNMARKED:
         result["error"] = f"not an article ({said}; {result['word_count']} words of text)"
-    elif is_article is None and (result["word_count"] < MIN_WORDS_BARE
-                                 or _linked_headings(tree) >= MAX_LINKED_HEADINGS_BARE):
-        result["error"] = (f"not an article (no article markup; {result['word_count']} words, "
-                           f"{_linked_headings(tree)} linked headings)")
+    elif is_article is None:
+        linked = _linked_headings(tree)
+        if result["word_count"] < MIN_WORDS_BARE or linked >= MAX_LINKED_HEADINGS_BARE:
+            result["error"] = (f"not an article (no article markup; {result['word_count']} "
+                               f"words, {linked} linked headings)")
     return result
 
 
@@ -361,3 +376,4 @@ def plausible_date(value: str | None) -> bool:
         return False
     today = datetime.now(UTC).date()
     return date(1995, 1, 1) <= day <= today + timedelta(days=1)
+
