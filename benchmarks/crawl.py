@@ -79,16 +79,23 @@ def extract_alone(fast: bool, plain: bool = True) -> tuple[float, float, float]:
     truth = ground_truth()
     pages = {key: page_html(key) for key in truth}
     texts: dict[str, str] = {}
-    started, cpu = time.perf_counter(), time.process_time()
-    for key, html in pages.items():
+
+    def extract(key: str, html: str) -> str:
         if plain:
             doc = bare_extraction(html, url=truth[key]["url"], fast=fast,
                                   include_comments=False, include_tables=True,
                                   with_metadata=True)
             # A Document or None (a dict only with as_dict=True).
-            texts[key] = (doc.text if isinstance(doc, Document) else None) or ""
-        else:
-            texts[key] = extract_article(html, truth[key]["url"], fast=fast).get("text") or ""
+            return (doc.text if isinstance(doc, Document) else None) or ""
+        return extract_article(html, truth[key]["url"], fast=fast).get("text") or ""
+
+    # Untimed first: lazy imports and compiled patterns (justext, readability when not
+    # fast) would otherwise be charged to whichever mode is timed first.
+    for key in list(pages)[:20]:
+        extract(key, pages[key])
+    started, cpu = time.perf_counter(), time.process_time()
+    for key, html in pages.items():
+        texts[key] = extract(key, html)
     rate = len(pages) / (time.perf_counter() - started)
     per_page = (time.process_time() - cpu) / len(pages)
     quality = score({key: page["articleBody"] for key, page in truth.items()}, texts)
@@ -134,8 +141,13 @@ def main() -> None:
     cpu = statistics.median(r["cpu"] for r in results) / pages
     print(f"CPU a page, whole crawl process tree (start-up included): {cpu * 1000:.1f} ms")
     if alone:
-        print(f"crawl / trafilatura alone (fast={fast}): "
-              f"{statistics.median(rates) / alone[fast][0]:.2f}x")
+        # Issue 12's baseline is trafilatura with its defaults (fast=False): its body F1
+        # for "trafilatura alone" is the one "the fast mode costs". The same-setting
+        # ratio says what the pipeline adds beside trafilatura's own work.
+        crawl = statistics.median(rates)
+        print(f"crawl / trafilatura alone with its defaults (fast=False): "
+              f"{crawl / alone[False][0]:.2f}x; / trafilatura alone with the crawl's "
+              f"setting (fast={fast}): {crawl / alone[fast][0]:.2f}x")
     print(f"extraction quality of the stored text: P {quality['precision']:.3f} "
           f"R {quality['recall']:.3f} F1 {quality['f1']:.3f}")
 
