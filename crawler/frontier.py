@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -134,6 +136,40 @@ class Drain:
         return self.empty_for_workers() and not self.results
 
 
+@dataclass
+class FrontierStatus:
+    """One look at a frontier, for `frwatch frontier status`."""
+
+    run: dict[str, str]
+    paused_since: str | None
+    drain: Drain
+    workers: int
+    lost: list[str]
+    ended: int
+    writer: str | None
+
+    def lines(self, url: str) -> list[str]:
+        run = self.run
+        state = (f"run #{run.get('id', '?')} {run.get('state', '?')}" if run
+                 else "no run yet")
+        if run.get("started"):
+            started = datetime.fromtimestamp(float(run["started"]), UTC)
+            state += f" (opened {started:%Y-%m-%d %H:%M:%S} UTC)"
+        paused = ""
+        if self.paused_since is not None:
+            try:  # `frwatch frontier pause` writes the time; redis-cli, anything
+                since = datetime.fromtimestamp(float(self.paused_since), UTC)
+                paused = f"; PAUSED since {since:%Y-%m-%d %H:%M:%S} UTC"
+            except (ValueError, OverflowError, OSError):
+                paused = "; PAUSED"
+        d = self.drain
+        return [f"Frontier {shown(url)}: {state}{paused}",
+                f"  left: {d.start} listings not yet read, {d.queued} requests queued, "
+                f"{d.results} results not yet written",
+                f"  workers this run: {self.workers} ({len(d.busy)} busy, {self.ended} "
+                f"ended, {len(self.lost)} lost); writer: {self.writer or 'none'}"]
+
+
 class Frontier:
     """The frontier's keys on one Redis server (`server`: a decode_responses client)."""
 
@@ -152,6 +188,24 @@ class Frontier:
 
     def paused(self) -> bool:
         return bool(self.server.exists(PAUSED))
+
+    def pause(self) -> bool:
+        """Workers take no new request until `resume` (those in flight finish and are
+        written). False when it already was paused."""
+        return bool(self.server.set(PAUSED, str(time.time()), nx=True))
+
+    def resume(self) -> bool:
+        """Workers take requests again. False when it was not paused."""
+        return bool(self.server.delete(PAUSED))
+
+    def status(self) -> FrontierStatus:
+        """What a person asks of a frontier: the run, what is left, who works on it."""
+        drain = self.look()
+        workers = sorted(self.server.smembers(WORKERS))
+        return FrontierStatus(run=self.run(), paused_since=self.server.get(PAUSED),
+                              drain=drain, workers=len(workers), lost=self.lost_workers(),
+                              ended=len(self.server.hkeys(STATS)),
+                              writer=self.server.get(WRITER))
 
     # --- workers ----------------------------------------------------------------------
     def beat(self, worker: str, busy: bool) -> None:

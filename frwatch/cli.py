@@ -572,6 +572,66 @@ def seeds_list(config_path: Path, db_path: Path | None) -> None:
 
 
 @cli.group(cls=_Group)
+def frontier() -> None:
+    """A distributed crawl's Redis frontier: look at it, pause and resume its workers."""
+
+
+def _frontier_option(func: Any) -> Any:
+    return click.option("--frontier", "url", required=True, metavar="redis://HOST:PORT/DB",
+                        help="The Redis frontier the workers share.")(func)
+
+
+@frontier.command(name="status")
+@_frontier_option
+def frontier_status(url: str) -> None:
+    """The run on the frontier, what is left of it, and its workers and writer.
+
+    Example:
+
+    \b
+        frwatch frontier status --frontier redis://queue:6379/0
+    """
+    from crawler.frontier import Frontier
+
+    for line in Frontier.connect(url).status().lines(url):
+        click.echo(line)
+
+
+@frontier.command(name="pause")
+@_frontier_option
+def frontier_pause(url: str) -> None:
+    """Workers take no new request (those in flight finish and are written) until
+    `frwatch frontier resume`; the writer keeps writing.
+
+    Example:
+
+    \b
+        frwatch frontier pause --frontier redis://queue:6379/0
+    """
+    from crawler.frontier import Frontier, shown
+
+    done = Frontier.connect(url).pause()
+    click.echo(f"{shown(url)}: {'paused' if done else 'already paused'}; "
+               "`frwatch frontier resume` lets the workers go on.")
+
+
+@frontier.command(name="resume")
+@_frontier_option
+def frontier_resume(url: str) -> None:
+    """Workers take requests again after `frwatch frontier pause`.
+
+    Example:
+
+    \b
+        frwatch frontier resume --frontier redis://queue:6379/0
+    """
+    from crawler.frontier import Frontier, shown
+
+    done = Frontier.connect(url).resume()
+    click.echo(f"{shown(url)}: {'resumed' if done else 'was not paused'}.")
+
+
+@cli.group(cls=_Group)
 def sources() -> None:
     """The configured sources: feeds, sitemaps and section pages."""
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from frwatch.localweb import LocalWeb
-from tests.support.crawl import Crawl
+from tests.support.crawl import Crawl, run_cli
 from tests.support.paths import DEMO_WEB, REPO
 from tests.support.redis import REDIS_SERVER, RedisServer, free_port
 
@@ -206,7 +206,9 @@ def test_the_frontier_spider_is_a_worker_for_scrapyd(web, redis, tmp_path):
 def test_a_paused_frontier_hands_out_nothing_until_resumed(web, redis, tmp_path):
     crawl = demo_crawl(web, tmp_path)
     client = redis.client()
-    client.set("frwatch:paused", 1)
+    paused = run_cli("frontier", "pause", "--frontier", redis.url).stdout
+    assert "paused;" in paused and client.exists("frwatch:paused")
+    assert "already paused" in run_cli("frontier", "pause", "--frontier", redis.url).stdout
     first = len(web.requests)
     writer = ingest(crawl, redis)
     wait_until(lambda: run_open(redis))
@@ -216,7 +218,11 @@ def test_a_paused_frontier_hands_out_nothing_until_resumed(web, redis, tmp_path)
     time.sleep(2)
     assert web.requests[first:] == []
     assert worker.poll() is None and writer.poll() is None
-    client.delete("frwatch:paused")
+    status = run_cli("frontier", "status", "--frontier", redis.url).stdout
+    assert re.search(r"run #\d+ open .*; PAUSED since", status), status
+    assert re.search(r"[1-9]\d* requests queued", status), status
+    assert "workers this run: 1 (" in status, status
+    assert "resumed" in run_cli("frontier", "resume", "--frontier", redis.url).stdout
     finish(worker)
     finish(writer)
     got = stored_paths(crawl)
@@ -287,7 +293,9 @@ def test_redis_down_at_start_is_one_line(web, tmp_path):
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
     for args in (["crawl", "--config", str(crawl.config), "--frontier", nowhere],
                  ["ingest", "--config", str(crawl.config), "--db", str(crawl.db_path),
-                  "--frontier", nowhere]):
+                  "--frontier", nowhere],
+                 ["frontier", "status", "--frontier", nowhere],
+                 ["frontier", "pause", "--frontier", nowhere]):
         proc = frwatch(*args)
         out, err = finish(proc, ok=False)
         assert proc.returncode == 1
