@@ -80,7 +80,7 @@ def extract_alone(fast: bool, plain: bool = True) -> tuple[float, float, float]:
     pages = {key: page_html(key) for key in truth}
     texts: dict[str, str] = {}
 
-    def extract(key: str, html: str) -> str:
+    def extract(key: str, html: bytes) -> str:
         if plain:
             doc = bare_extraction(html, url=truth[key]["url"], fast=fast,
                                   include_comments=False, include_tables=True,

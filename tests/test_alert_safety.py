@@ -63,7 +63,7 @@ def add_articles(db_path, articles: list[dict], first: int = 0) -> list[dict]:
                      "text": "Body text. " * 50, "related": 1, "relevance": 0.9,
                      "relevance_reason": "similar to seed: ban", "enriched_at": now,
                      "discovered_via": "feed", **extra})
-    db["articles"].insert_all(rows, pk="id")
+    db.table("articles").insert_all(rows, pk="id")
     db.close()
     return rows
 
@@ -178,8 +178,11 @@ def test_atom_escapes_and_cuts_at_a_word(tmp_path):
     root = ET.parse(feed_path).getroot()
     ns = {"a": "http://www.w3.org/2005/Atom"}
     entry = root.find("a:entry", ns)
+    assert entry is not None
     title, summary = entry.find("a:title", ns), entry.find("a:summary", ns)
+    assert title is not None and summary is not None
     assert len(title) == 0 and len(summary) == 0  # text, not elements
+    assert title.text is not None and summary.text is not None
     assert "<script>alert('title')</script>" in title.text
     assert "phish.example" not in ET.tostring(root, encoding="unicode")
     head = summary.text.split(" Why:")[0]
@@ -282,10 +285,10 @@ def test_twelve_stories_are_one_digest_all_recorded_sent(tmp_path, receiver):
     # At the threshold (5, the default), one message per story again.
     conn = open_db(db)
     now = utcnow()
-    conn["articles"].insert_all([{**rows[0], "id": article_id(f"new-{n}"),
-                                  "url": f"https://news.example/new-{n}",
-                                  "title": f"New story {n}", "first_seen": now}
-                                 for n in range(5)], pk="id")
+    conn.table("articles").insert_all([{**rows[0], "id": article_id(f"new-{n}"),
+                                        "url": f"https://news.example/new-{n}",
+                                        "title": f"New story {n}", "first_seen": now}
+                                       for n in range(5)], pk="id")
     conn.close()
     out, _ = alert(config, db)
     assert "hook: 5 sent" in out and "digest" not in out
@@ -344,7 +347,7 @@ def test_two_alerters_at_once_claim_each_article_once(tmp_path, receiver):
     assert {r["status"] for r in statuses(db).values()} == {"sent"}
 
 
-def test_a_run_that_looked_before_another_sent_claims_nothing(tmp_path, receiver):
+def test_a_run_that_looked_before_another_sent_claims_nothing(tmp_path, receiver, monkeypatch):
     """The claim is checked when it is made, not when the run looked at the store: a run
     whose list of pending articles is stale sends none of what another run has sent."""
     hook = receiver()
@@ -357,7 +360,8 @@ def test_a_run_that_looked_before_another_sent_claims_nothing(tmp_path, receiver
         looked = stale._pending("hook")
         assert len(looked) == 6
         assert Alerter(early, loaded, backfill=True).run().sent == 6
-        stale._pending = lambda channel: looked  # as if it had looked just before
+        # As if it had looked just before (monkeypatch: mypy forbids assigning to a method).
+        monkeypatch.setattr(stale, "_pending", lambda channel: looked)
         assert stale.run().sent == 0
     finally:
         late.close()

@@ -40,7 +40,7 @@ def test_email_reaches_smtp_with_subject_and_links(enriched, smtp):
     fresh = {**known, "id": article_id("https://news.test/fresh"),
              "url": "https://news.test/fresh", "canonical_url": "https://news.test/fresh",
              "title": "A fresh story about face surveillance", "cluster_id": None}
-    conn["articles"].insert(fresh, pk="id")
+    conn.table("articles").insert(fresh, pk="id")
     conn.close()
     out = alert(config, db)
     assert "desk: 1 sent." in out
@@ -82,7 +82,7 @@ def test_no_duplicates_new_ones_exactly_and_reprints_folded(store, webhook):
     assert alert(config, db).startswith("Alerts: hook: 0 sent")
     # New coverage arrives, including a reprint of an already-known story.
     conn = open_db(db)
-    conn["articles"].insert_all(held, pk="id")
+    conn.table("articles").insert_all(held, pk="id")
     known = next(conn.query("select * from articles where related = 1 and "
                             "duplicate_of is null and title like '%Rekognition%' limit 1"))
     copy = {**known, "id": article_id("https://wire.test/copy"), "url": "https://wire.test/copy",
@@ -90,7 +90,7 @@ def test_no_duplicates_new_ones_exactly_and_reprints_folded(store, webhook):
             "text": "From our wire partners. " + known["text"], "cluster_id": None,
             "enriched_at": None, "related": None, "relevance": None, "relevance_reason": None,
             "first_seen": "2030-01-01T00:00:00+00:00", "published": None}
-    conn["articles"].insert(copy, pk="id")
+    conn.table("articles").insert(copy, pk="id")
     conn.close()
     run_cli("enrich", "--config", str(config), "--db", str(db), "--no-progress")
     before = set(statuses(db, "hook"))
@@ -132,8 +132,8 @@ def test_interrupted_send_is_never_repeated(enriched, webhook):
     victim = next(iter(to_alert(db)))
     # The state a kill between sending and recording leaves behind.
     conn = open_db(db)
-    conn["alerts"].insert({"article_id": victim, "channel": "hook",
-                           "sent_at": "2026-01-01T00:00:00+00:00", "status": "sending"})
+    conn.table("alerts").insert({"article_id": victim, "channel": "hook",
+                                 "sent_at": "2026-01-01T00:00:00+00:00", "status": "sending"})
     conn.close()
     alert(config, db)
     rows = statuses(db, "hook")

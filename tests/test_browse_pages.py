@@ -169,7 +169,7 @@ def test_front_page_topic_from_a_topic_table_or_the_title(store, tmp_path):
     path = tmp_path / "topic.db"
     copy_store(store, path)
     db = open_db(path)
-    db["topic"].insert({"name": "Gait recognition", "description": "Walking <b>bans</b>"})
+    db.table("topic").insert({"name": "Gait recognition", "description": "Walking <b>bans</b>"})
     db.close()
     c = Client(path)
     try:

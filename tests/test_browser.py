@@ -90,7 +90,9 @@ def browser(tmp_path_factory):
     assert driver_path, "chromium is installed but chromedriver is not: apt-get install " \
                         "-y chromium-driver"
     options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
+    chromium = shutil.which("chromium")
+    assert chromium is not None  # the module is skipped without it
+    options.binary_location = chromium
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")

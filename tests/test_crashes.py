@@ -125,6 +125,7 @@ class SlowWebhook(Webhook):
 
     def up(self):
         super().up()
+        assert self.server is not None  # up() started it
         original = self.server.RequestHandlerClass.do_POST
         hook = self
 

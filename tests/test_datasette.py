@@ -23,12 +23,15 @@ QUERIES = yaml.safe_load((BROWSE_DIR / "metadata.yml").read_text(encoding="utf-8
     "databases"]["frwatch"]["queries"]
 
 
-def one(store: Path, sql: str, params=()) -> dict | None:
+def one(store: Path, sql: str, params=()) -> dict:
+    """The first row of `sql`: every caller reads its columns, so no row fails the test here."""
     db = open_db(store)
     try:
-        return next(iter(db.query(sql, list(params))), None)
+        row = next(iter(db.query(sql, list(params))), None)
     finally:
         db.close()
+    assert row is not None, sql
+    return row
 
 
 def test_every_stored_query_answers_with_rows(client, store):
@@ -140,10 +143,11 @@ def test_more_like_this_sees_articles_embedded_after_startup(store, tmp_path):
                              "(select duplicate_of from articles)")
         assert client.rows(f"/frwatch/more_like_this.json?article_id={original['id']}")
         db = open_db(path)  # a writer, as `frwatch enrich` is
-        db["articles"].insert({"id": "latecomer0000000", "url": "https://late.test/a",
-                               "title": "A late copy", "first_seen": "2020-07-01"})
-        db["embeddings"].insert({"article_id": "latecomer0000000", "model": original["model"],
-                                 "vector": original["vector"]})
+        db.table("articles").insert({"id": "latecomer0000000", "url": "https://late.test/a",
+                                     "title": "A late copy", "first_seen": "2020-07-01"})
+        db.table("embeddings").insert({"article_id": "latecomer0000000",
+                                       "model": original["model"],
+                                       "vector": original["vector"]})
         db.close()
         rows = client.rows(f"/frwatch/more_like_this.json?article_id={original['id']}")
         assert rows[0]["article_id"] == "latecomer0000000"

@@ -47,7 +47,9 @@ def public(store):
 def peak_rss() -> int:
     """This process's peak resident memory in bytes (Linux)."""
     status = Path("/proc/self/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) * 1024
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    assert match is not None, status
+    return int(match[1]) * 1024
 
 
 def one(store: Path, sql: str, params=()) -> dict:
@@ -97,7 +99,7 @@ def test_the_longest_article_the_crawler_can_store_fits(store, tmp_path):
     copy_store(store, path)
     text = "€" * page_bytes
     db = open_db(path)
-    db["articles"].insert({
+    db.table("articles").insert({
         "id": "longest000000000", "url": "https://long.test/a", "source": "Long Test",
         "canonical_url": "https://long.test/a", "title": "Zz the longest article",
         "description": "€" * 10_000, "first_seen": "2020-07-01T00:00:00+00:00",
@@ -155,8 +157,8 @@ def test_a_model_of_another_dimension_has_vectors_too(store, tmp_path):
     copy_store(store, path)
     article = one(path, "select article_id from embeddings limit 1")["article_id"]
     db = open_db(path)
-    db["embeddings"].insert({"article_id": article, "model": "wide@768",
-                             "vector": np.ones(768, np.float32).tobytes()})
+    db.table("embeddings").insert({"article_id": article, "model": "wide@768",
+                                   "vector": np.ones(768, np.float32).tobytes()})
     db.close()
     client = Client(path)
     try:
@@ -300,6 +302,7 @@ def test_frwatch_serve_public(store, tmp_path):
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
+        assert server.stdout is not None  # a pipe: read when the server stops early
         with httpx.Client(base_url=base, timeout=30) as http:
             deadline = time.monotonic() + 120  # startup guard, not a measurement
             while True:

@@ -52,7 +52,7 @@ def test_html_is_not_a_feed():
     found = parse_feed((FEEDS / "notafeed.html").read_bytes(), "http://feeds.test/x",
                        "text/html")
     assert found.entries == []
-    assert found.error.startswith("not a feed")
+    assert found.error is not None and found.error.startswith("not a feed")
 
 
 @pytest.mark.parametrize("body", [b"", b"\x00\x01binary", b"{not json", b"[1, 2]",
@@ -96,7 +96,7 @@ def test_sitemap_index_and_gzip():
 def test_gzip_bomb_refused():
     bomb = gzip.compress(b"<urlset>" + b" " * 60_000_000 + b"</urlset>")
     found = parse_sitemap(bomb, "https://news.test/bomb.xml.gz")
-    assert "beyond" in found.error
+    assert found.error is not None and "beyond" in found.error
 
 
 @pytest.mark.parametrize("url, expected", [

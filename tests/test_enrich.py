@@ -77,7 +77,7 @@ def test_cluster_ids_never_change_and_new_articles_join(store, tmp_path):
     before = {r["id"]: r["cluster_id"] for r in rows(db, "select id, cluster_id from articles "
                                                           "where cluster_id is not null")}
     conn = open_db(db)
-    conn["articles"].insert_all(hidden, pk="id")
+    conn.table("articles").insert_all(hidden, pk="id")
     conn.close()
     _, counts = enrich(config, db)
     assert counts["articles in"] == len(hidden)
@@ -90,9 +90,9 @@ def test_cluster_ids_never_change_and_new_articles_join(store, tmp_path):
 def test_an_article_without_text_is_skipped_with_a_reason(enriched):
     db, config, _ = enriched
     conn = open_db(db)
-    conn["articles"].insert({"id": "empty0000000000", "url": "https://x.test/empty",
-                             "canonical_url": "https://x.test/empty", "title": "Empty",
-                             "text": "", "first_seen": "2020-06-10T00:00:00+00:00"})
+    conn.table("articles").insert({"id": "empty0000000000", "url": "https://x.test/empty",
+                                   "canonical_url": "https://x.test/empty", "title": "Empty",
+                                   "text": "", "first_seen": "2020-06-10T00:00:00+00:00"})
     conn.close()
     _, counts = enrich(config, db)
     assert counts["skipped"] == 1

@@ -159,7 +159,8 @@ class Inside:
     """The forbidden side: an HTTP server on 127.0.0.1 that logs every request."""
 
     def __init__(self, port: int = 0):
-        log = self.requests = []
+        self.requests: list[str] = []
+        log = self.requests
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -246,7 +247,7 @@ TO_NAME = "/news/2026/story-that-redirects-to-localhost-by-name"
 @pytest.fixture
 def outside(inside: Inside, public_looking: None) -> Iterator[LocalWeb]:
     """A public-looking site whose pages redirect to the inside server."""
-    site = {
+    site: dict[str, tuple[str, bytes] | Fault] = {
         "/rss.xml": ("application/rss+xml",
                      rss([f"http://outside.demo{p}" for p in (STORY, TO_IP, TO_NAME)])),
         STORY: ("text/html; charset=utf-8", story_page("County pauses face searches")),

@@ -55,7 +55,7 @@ def fifty_megabytes():
         yield chunk
 
 
-CASES = {
+CASES: dict[str, tuple[tuple[str, bytes] | Fault, str | tuple[str, ...] | None]] = {
     # name: (response, expected failure reason prefix or None when stored)
     "truncated": (("text/html", page("A truncated page", STORY)[:-60] + b"<p>And then the"),
                   None),

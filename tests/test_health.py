@@ -25,11 +25,11 @@ def add_pages(db_path, source: str, start: int, count: int, *, text=True, date=T
         for n in range(start, start + count):
             at = f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}+00:00"
             if failed:
-                db["failures"].insert({"url": f"https://{source}.example/{n}", "source": source,
-                                       "kind": "article", "at": at,
-                                       "reason": "empty extraction (12 characters of text)"})
+                db.table("failures").insert({"url": f"https://{source}.example/{n}",
+                                             "source": source, "kind": "article", "at": at,
+                                             "reason": "empty extraction (12 characters of text)"})
                 continue
-            db["articles"].insert({
+            db.table("articles").insert({
                 "id": f"{source}-{n}", "url": f"https://{source}.example/{n}",
                 "canonical_url": f"https://{source}.example/{n}", "source": source,
                 "title": title or f"Story number {n}", "author": "A. Writer",
@@ -103,7 +103,7 @@ alerts:
         out = alert()
         assert "health notice for gazette (broken): sent" in out
         store = open_db(db)
-        row = store["source_health"].get("gazette")  # what Datasette shows
+        row = store.table("source_health").get("gazette")  # what Datasette shows
         store.close()
         assert row["health"] == "broken" and row["with_text"] == 0
         assert row["earlier_with_text"] == 1.0

@@ -84,7 +84,7 @@ def judged(tmp_path_factory):
                      "source": key, "title": a["title"], "description": a.get("description"),
                      "text": a["text"], "language": a["language"], "first_seen": utcnow(),
                      "published": "2024-09-01", "word_count": len(a["text"].split())})
-    db["articles"].insert_all(rows, pk="id")
+    db.table("articles").insert_all(rows, pk="id")
     db.close()
     calibration = tmp / "calibration.json"
     shutil.copyfile(SEEDS_DIR / "calibration.json", calibration)
@@ -164,9 +164,9 @@ def test_a_worse_calibration_is_refused(judged, tmp_path):
         rows.append({"id": f"wrong-{n}", "url": item["url"], "canonical_url": item["url"],
                      "title": item["title"], "text": item["text"], "language": "en",
                      "first_seen": utcnow()})
-    db["articles"].insert_all(rows, pk="id")
-    db["labels"].insert_all([{"article_id": r["id"], "verdict": "unrelated",
-                              "labelled_at": utcnow()} for r in rows])
+    db.table("articles").insert_all(rows, pk="id")
+    db.table("labels").insert_all([{"article_id": r["id"], "verdict": "unrelated",
+                                    "labelled_at": utcnow()} for r in rows])
     db.close()
     proc = run_cli("calibrate", "--config", str(config), "--db", str(work), check=False)
     assert proc.returncode == 1

@@ -303,17 +303,20 @@ sources:
 
 def _store(path: Path) -> None:
     db = open_db(path)
-    db["articles"].insert({"id": "a1", "url": "https://reached.example/2026/11/story-one-here",
-                           "source": "Reached Daily", "first_seen": "2026-11-28T10:15:00+00:00"})
-    db["feed_state"].insert({"url": "https://feedonly.example/feed/", "last_status": 200,
-                             "last_checked": "2026-11-28T10:00:00+00:00", "entries": 0})
-    db["failures"].insert_all([
+    db.table("articles").insert({"id": "a1",
+                                 "url": "https://reached.example/2026/11/story-one-here",
+                                 "source": "Reached Daily",
+                                 "first_seen": "2026-11-28T10:15:00+00:00"})
+    db.table("feed_state").insert({"url": "https://feedonly.example/feed/", "last_status": 200,
+                                   "last_checked": "2026-11-28T10:00:00+00:00", "entries": 0})
+    failures: list[dict[str, object]] = [
         {"url": "https://never.example/feed.xml", "source": "Never Reached Times",
          "kind": "feed", "reason": "HTTP 404", "status": 404, "at": "2026-11-28T10:00:00"},
         {"url": "https://never.example/feed.xml", "source": "Never Reached Times",
          "kind": "feed", "reason": "HTTP 404", "status": 404, "at": "2026-11-29T10:00:00"},
         {"url": "https://gone.example/x", "source": "Renamed Source", "kind": "feed",
-         "reason": "timeout", "at": "2026-11-01T10:00:00"}])
+         "reason": "timeout", "at": "2026-11-01T10:00:00"}]
+    db.table("failures").insert_all(failures)
     db.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlite_utils import Database
@@ -17,8 +18,9 @@ from frwatch.seeds import read_seed, sync_seeds
 from tests.support.crawl import run_cli
 from tests.support.paths import REPO
 
-ARTICLE = {"url": "https://news.test/a?utm_source=x", "canonical_url": "https://news.test/a",
-           "source": "News", "title": "A story", "text": "Some text " * 30, "word_count": 60}
+ARTICLE: dict[str, Any] = {
+    "url": "https://news.test/a?utm_source=x", "canonical_url": "https://news.test/a",
+    "source": "News", "title": "A story", "text": "Some text " * 30, "word_count": 60}
 
 
 def test_new_database_is_wal_with_every_table(tmp_path):
@@ -34,7 +36,7 @@ def test_older_database_is_upgraded_without_loss(tmp_path):
     # A database as the first release made it: only the first migration applied.
     old = Database(path)
     migrations.apply(old, stop_before="m002_crawl_run_seconds")
-    old["crawl_runs"].insert({"started": "2026-01-01T00:00:00+00:00", "status": "finished"})
+    old.table("crawl_runs").insert({"started": "2026-01-01T00:00:00+00:00", "status": "finished"})
     assert "seconds" not in old["crawl_runs"].columns_dict
     old.close()
     db = open_db(path)
@@ -102,6 +104,7 @@ ORIGINAL_SEED = os.environ.get("FRWATCH_ORIGINAL_SEED")
                            "to a copy of it to compare")
 def test_seed_text_is_the_projects_own_words():
     ours = read_seed(REPO / "seeds/articles/amazon-rekognition-moratorium.md")["text"]
+    assert ORIGINAL_SEED is not None  # the skipif above
     original = Path(ORIGINAL_SEED).read_text(encoding="utf-8")
 
     def grams(text: str, n: int = 8) -> set[tuple[str, ...]]:

@@ -52,7 +52,7 @@ def browsing_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         crawl.db_path = path  # into the same store
         crawl.run("-s", "RETRY_TIMES=0")
     db = open_db(path)
-    db["articles"].insert({
+    db.table("articles").insert({
         "id": HOSTILE_ID, "url": "https://hostile.test/story", "source": "Hostile Test",
         "canonical_url": "https://hostile.test/story", "title": "Council <b>debates</b> rules",
         "published": "2020-06-26", "first_seen": "2020-06-26T08:00:00+00:00",

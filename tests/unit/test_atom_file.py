@@ -42,10 +42,11 @@ def test_markup_stays_text_script_links_are_left_out_and_summaries_cut(tmp_path)
                       entry(1, url="javascript:alert(1)")], title="t")
     root = ET.parse(path).getroot()
     [only] = root.findall("a:entry", ATOM)  # the javascript: one is not in the file
-    title = only.find("a:title", ATOM)
+    title, summary = only.find("a:title", ATOM), only.find("a:summary", ATOM)
+    assert title is not None and summary is not None and summary.text is not None
     assert len(title) == 0 and title.text == "<script>x</script> a"
     assert b"<script>" not in path.read_bytes() and b"phish" not in path.read_bytes()
-    head = only.find("a:summary", ATOM).text.split(" Why:")[0]
+    head = summary.text.split(" Why:")[0]
     assert head.endswith("extraordinarily…") and len(head) <= SUMMARY_CHARS
 
 

@@ -43,15 +43,16 @@ def add(store: EnrichStore, key: str, published: str, text: str = STORY,
     row = {"id": key, "url": f"https://x.test/{key}", "canonical_url": f"https://x.test/{key}",
            "title": title or f"Headline {key}", "text": text, "published": published,
            "first_seen": f"{published}T00:00:00+00:00", "duplicate_of": duplicate_of}
-    store.db["articles"].insert(row)
+    store.db.table("articles").insert(row)
     return store.articles([key])[0]
 
 
 # --- pure parts -----------------------------------------------------------------------------
 
 def test_the_first_copy_becomes_the_original_and_only_changed_links_are_written():
-    ordered = [{"id": "a", "duplicate_of": "b"}, {"id": "b", "duplicate_of": None},
-               {"id": "c", "duplicate_of": "a"}]
+    ordered: list[dict] = [{"id": "a", "duplicate_of": "b"},
+                           {"id": "b", "duplicate_of": None},
+                           {"id": "c", "duplicate_of": "a"}]
     assert links_to_original(ordered) == [("a", None), ("b", "a")]
     assert links_to_original([{"id": "a", "duplicate_of": None},
                               {"id": "b", "duplicate_of": "a"}]) == []
@@ -67,9 +68,10 @@ def test_cluster_names_round_trip_and_skip_malformed_items():
 
 def test_a_cluster_is_labelled_with_the_original_nearest_its_centre():
     centre = unit(1, 0)
-    members = [{"title": "Far original", "duplicate_of": None, "vector": unit(0, 1)},
-               {"title": "Near original", "duplicate_of": None, "vector": unit(1, 0.1)},
-               {"title": "Rewritten reprint", "duplicate_of": "x", "vector": unit(1, 0)}]
+    members: list[dict] = [
+        {"title": "Far original", "duplicate_of": None, "vector": unit(0, 1)},
+        {"title": "Near original", "duplicate_of": None, "vector": unit(1, 0.1)},
+        {"title": "Rewritten reprint", "duplicate_of": "x", "vector": unit(1, 0)}]
     assert label_of(members, centre) == "Near original"
     assert label_of(members[2:], centre) == "Rewritten reprint"  # only copies: one of them
     assert label_of([], centre) == ""

@@ -77,5 +77,6 @@ def test_a_tag_page_is_not_an_article_and_says_why():
 def test_retry_after_seconds_and_dates():
     assert _retry_after_seconds("120") == 120.0
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
-    assert 80 <= _retry_after_seconds(later) <= 90
+    waited = _retry_after_seconds(later)
+    assert waited is not None and 80 <= waited <= 90
     assert _retry_after_seconds("soon") is None

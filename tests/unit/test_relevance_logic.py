@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import pytest
@@ -48,9 +49,9 @@ def test_description_items_split_related_and_not():
 
 
 def evidence(**counts) -> Evidence:
-    base = dict(language="en", foreign=False, headline_only=False, words=300,
-                title_terms=Counter(), lead_terms=Counter(), terms=Counter(),
-                context=Counter(), against=Counter())
+    base: dict[str, Any] = dict(language="en", foreign=False, headline_only=False, words=300,
+                                title_terms=Counter(), lead_terms=Counter(), terms=Counter(),
+                                context=Counter(), against=Counter())
     base.update(counts)
     return Evidence(**base)
 
