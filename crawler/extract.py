@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
-from trafilatura import bare_extraction
+from trafilatura import bare_extraction, html2txt
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
@@ -38,6 +38,13 @@ logger = logging.getLogger(__name__)
 # briefs pass, navigation-only and paywall pages do not. Characters, not words, so that
 # Chinese and Japanese pages (no spaces between words) are judged alike.
 MIN_CHARS = MIN_ARTICLE_CHARS
+# With fast=True, trafilatura's fast result is kept unless it is doubtful (`doubtful`): at
+# most this many paragraphs (trafilatura's whole-page rescue gives one), or shorter than
+# FALLBACK_MAX_CHARS and than FALLBACK_PAGE_SHARE of the page's visible text. Then the page
+# is extracted again without fast mode (readability and justext compared).
+FALLBACK_MAX_PARAGRAPHS = 1
+FALLBACK_MAX_CHARS = 1000
+FALLBACK_PAGE_SHARE = 0.1
 # Word count with each CJK character counted as a word, as no spaces separate them.
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
 _WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
@@ -261,6 +268,15 @@ def clean_title(title: str | None, sitename: str | None, url: str) -> str | None
 def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[str, Any]:
     """Extract text and metadata from one article page.
 
+    ``fast=True`` runs trafilatura's fast mode (no comparison with readability and
+    justext) and runs trafilatura again without it when the fast text is `doubtful`.
+    Measured (text F1; share of pages extracted twice; CPU a page of this function, fast /
+    not fast / this): trafilatura's own 990 evaluation pages, mostly German (the rule was
+    chosen there): fast 0.9198, not fast 0.9255, this 0.9267; 6.9 %; 24.7 / 30.8 / 27.9 ms.
+    The 181 Zyte pages, held out: fast 0.9624, not fast 0.9598, this 0.9623; 2.8 %;
+    16.3 / 20.7 / 17.4 ms. So never below trafilatura's default on either set, at a fifth
+    to a half of its extra cost.
+
     Returns a dict with ``title, author, published, date_source, sitename, description,
     language, text, word_count, rel_canonical`` and ``error`` (None when the page gave
     an article, else the reason it did not).
@@ -286,14 +302,11 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         "max_date": (today + timedelta(days=1)).isoformat(),
     }
     try:
-        doc = bare_extraction(
-            tree,
-            url=url,
-            fast=fast,
-            include_comments=False,
-            include_tables=True,
-            with_metadata=False,
-        )
+        options: dict[str, Any] = {"url": url, "include_comments": False,
+                                   "include_tables": True, "with_metadata": False}
+        doc = bare_extraction(tree, fast=fast, **options)
+        if fast and doubtful(doc, tree):
+            doc = bare_extraction(tree, fast=False, **options)
         meta = page_metadata(tree, url, date_params) if doc is not None else None
     except Exception as exc:  # trafilatura raises on some pathological trees
         logger.debug("trafilatura failed on %s", url, exc_info=True)
@@ -330,6 +343,33 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
             result["error"] = (f"not an article (no article markup; {result['word_count']} "
                                f"words, {linked} linked headings)")
     return result
+
+
+def doubtful(doc: Any, tree: Any) -> bool:
+    """Whether a fast-mode result is worth a second extraction without fast mode: none,
+    at most one paragraph, or a short text that is a small share of the page's visible
+    text. On those pages the comparison fast mode skips changes the text most often;
+    elsewhere it rarely does, and costs a quarter more CPU. (trafilatura's `html2txt`
+    copies the tree; it is computed only for the short ones.)"""
+    if not isinstance(doc, Document):
+        return True
+    body = doc.body
+    if body is None or len(body.findall(".//p")) <= FALLBACK_MAX_PARAGRAPHS:
+        return True
+    length = len((doc.text or "").strip())
+    return (length < FALLBACK_MAX_CHARS
+            and length < FALLBACK_PAGE_SHARE * len(html2txt(tree)))
+
+
+def warm_up() -> None:
+    """Load what trafilatura loads on its first extraction without fast mode (justext's
+    stoplists for every language, about a quarter of a second): the extraction forkserver
+    calls this once, so that its workers inherit it instead of each paying it on its first
+    doubtful page, in the middle of a crawl."""
+    page = ("<html><body><nav><a href='/'>Home</a></nav><p>A short page, a few words "
+            "long, so that every fallback runs.</p></body></html>")
+    bare_extraction(page, url="https://example.org/warm-up", fast=False,
+                    include_comments=False, include_tables=True, with_metadata=False)
 
 
 def page_metadata(tree: Any, url: str, date_params: dict[str, Any]) -> Document:
