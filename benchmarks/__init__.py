@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from frwatch.errors import FrwatchError, one_line
@@ -27,3 +28,25 @@ def run_frwatch(*args: str, timeout: float | None = None) -> subprocess.Complete
         raise FrwatchError(f"frwatch {args[0] if args else ''} exited {proc.returncode}: "
                            f"{one_line(said[-1] if said else 'no output')}")
     return proc
+
+
+def watch(proc: subprocess.Popen, interval: float = 0.02) -> tuple[int, float]:
+    """Until `proc` ends: the peak summed RSS (bytes) of it and its children, and the CPU
+    seconds its processes used (as last seen alive): on a shared machine CPU time is the
+    figure that load from others does not change much."""
+    import psutil  # the bench extra
+
+    parent = psutil.Process(proc.pid)
+    peak = 0
+    cpu: dict[int, float] = {}
+    while proc.poll() is None:
+        try:
+            tree = [parent, *parent.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            for p in tree:
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
+        except psutil.Error:
+            pass
+        time.sleep(interval)
+    return peak, sum(cpu.values())

@@ -17,34 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
 
+from benchmarks import watch
 from benchmarks.zyte import ZYTE_CONFIG, ground_truth, page_html, score, stored_bodies, zyte_site
 from crawler.extract import extract_article
 from frwatch.db import remove_store
 from frwatch.localweb import LocalWeb
-
-
-def _watch(proc: subprocess.Popen) -> tuple[int, float]:
-    """Peak summed RSS of the crawl's process tree, and the CPU seconds its processes
-    used (as last seen alive): on a shared machine CPU time is the figure that load from
-    others does not change much."""
-    parent = psutil.Process(proc.pid)
-    peak = 0
-    cpu: dict[int, float] = {}
-    while proc.poll() is None:
-        try:
-            tree = [parent, *parent.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            for p in tree:
-                times = p.cpu_times()
-                cpu[p.pid] = times.user + times.system
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
-    return peak, sum(cpu.values())
 
 
 def crawl_once(web: LocalWeb, workdir: Path, overrides: list[str]) -> dict:
@@ -59,7 +39,7 @@ def crawl_once(web: LocalWeb, workdir: Path, overrides: list[str]) -> dict:
     log = workdir / "crawl.log"
     with log.open("wb") as stderr:
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr)
-        peak, cpu = _watch(proc)
+        peak, cpu = watch(proc)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"crawl failed: {log.read_text()[-2000:]}")

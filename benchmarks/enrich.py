@@ -13,7 +13,6 @@ Speed: articles per second of `frwatch enrich` on a store of the labelled set pl
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from benchmarks import watch
 from benchmarks.labelled import REPO, Label, build_store, copy_store
 from enrich.calibrate import L2, Scores, held_out, scores
 from enrich.calibration import Calibration
@@ -288,7 +288,6 @@ def enrich_copy(base: Path, target: Path, spec: ModelSpec, calibration: Calibrat
 
 def speed(base: Path, workdir: Path, spec: ModelSpec, calibration: Calibration) -> dict:
     """`frwatch enrich` in its own process on the labelled set plus the Zyte pages."""
-    import psutil
 
     from benchmarks.zyte import ZYTE_CONFIG, zyte_site
     from frwatch.localweb import LocalWeb
@@ -311,12 +310,7 @@ def speed(base: Path, workdir: Path, spec: ModelSpec, calibration: Calibration) 
     proc = subprocess.Popen([sys.executable, "-m", "frwatch.cli", "enrich", "--config",
                              str(enrich_config), "--db", str(big), "--no-progress"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
-    peak = 0
-    handle = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        with contextlib.suppress(psutil.Error):
-            peak = max(peak, handle.memory_info().rss)
-        time.sleep(0.05)
+    peak, _cpu = watch(proc, interval=0.05)
     wall = time.perf_counter() - started
     line = proc.communicate()[0].decode().strip()
     db = open_db(big)

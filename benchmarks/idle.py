@@ -11,7 +11,6 @@ vector, so these runs should never import torch: the RSS says whether they did.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sqlite3
 import statistics
 import subprocess
@@ -20,9 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
-from benchmarks import REPO, run_frwatch
+from benchmarks import REPO, run_frwatch, watch
 
 
 def timed(*args: str) -> tuple[float, float, str]:
@@ -30,11 +27,7 @@ def timed(*args: str) -> tuple[float, float, str]:
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "frwatch.cli", *args], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    watched, peak = psutil.Process(proc.pid), 0
-    while proc.poll() is None:
-        with contextlib.suppress(psutil.Error):  # between its end and our look
-            peak = max(peak, watched.memory_info().rss)
-        time.sleep(0.01)
+    peak, _cpu = watch(proc, interval=0.01)
     out = proc.stdout.read() if proc.stdout else ""
     if proc.returncode != 0:
         raise SystemExit(f"frwatch {' '.join(args)} exited {proc.returncode}")

@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from trafilatura import bare_extraction
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from crawler.extract import doubtful, extract_article
+from crawler.extract import TEXT_OPTIONS, doubtful, extract_article
 
 _SPACE = re.compile(r"\s+")
 
@@ -84,16 +85,20 @@ def pages(tests: Path) -> list[tuple[str, bytes, dict]]:
     return found
 
 
-def trafilatura_text(fast: bool) -> Callable[[bytes, str], str]:
-    def extract(html: bytes, url: str) -> str:
-        doc = bare_extraction(html, url=url, fast=fast, include_comments=False,
-                              include_tables=True, with_metadata=False)
-        return (doc.text if isinstance(doc, Document) else None) or ""
+# Each way gives the text, and trafilatura's result where there is one (frwatch's
+# fallback asks `doubtful` of the fast one).
+Way = Callable[[bytes, str], tuple[str, Any]]
+
+
+def trafilatura_text(fast: bool) -> Way:
+    def extract(html: bytes, url: str) -> tuple[str, Any]:
+        doc = bare_extraction(html, url=url, fast=fast, **TEXT_OPTIONS)
+        return (doc.text if isinstance(doc, Document) else None) or "", doc
     return extract
 
 
-def frwatch_text(html: bytes, url: str) -> str:
-    return extract_article(html, url, fast=True).get("text") or ""
+def frwatch_text(html: bytes, url: str) -> tuple[str, Any]:
+    return extract_article(html, url, fast=True).get("text") or "", None
 
 
 def language(html: bytes) -> str:
@@ -109,9 +114,9 @@ def main() -> None:
     args = parser.parse_args()
     found = pages(args.tests)
     # frwatch's CPU includes its metadata (title, date, author …); trafilatura's here not.
-    ways = {"trafilatura fast": trafilatura_text(True),
-            "trafilatura default": trafilatura_text(False),
-            "frwatch (fast + fallback)": frwatch_text}
+    ways: dict[str, Way] = {"trafilatura fast": trafilatura_text(True),
+                            "trafilatura default": trafilatura_text(False),
+                            "frwatch (fast + fallback)": frwatch_text}
     for url, html, _ in found[:10]:  # lazy loading (justext's stoplists) not timed
         for extract in ways.values():
             extract(html, url)
@@ -121,11 +126,10 @@ def main() -> None:
         lang = language(html)
         for name, extract in ways.items():
             started = time.process_time()
-            text = extract(html, url)
+            text, doc = extract(html, url)
             tallies[name].add(text, item, lang, time.process_time() - started)
-        fast = bare_extraction(html, url=url, fast=True, include_comments=False,
-                               include_tables=True, with_metadata=False)
-        redone += doubtful(fast, load_html(html))
+            if name == "trafilatura fast":
+                redone += doubtful(doc, load_html(html))
     print(f"{len(found)} pages; frwatch re-extracted {redone} ({redone / len(found):.1%}) "
           "without fast mode")
     for name, tally in tallies.items():

@@ -45,6 +45,9 @@ MIN_CHARS = MIN_ARTICLE_CHARS
 FALLBACK_MAX_PARAGRAPHS = 1
 FALLBACK_MAX_CHARS = 1000
 FALLBACK_PAGE_SHARE = 0.1
+# How trafilatura extracts the text (metadata is `page_metadata`'s job).
+TEXT_OPTIONS: dict[str, Any] = {"include_comments": False, "include_tables": True,
+                                "with_metadata": False}
 # Word count with each CJK character counted as a word, as no spaces separate them.
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
 _WORDS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
@@ -302,11 +305,9 @@ def extract_article(html: str | bytes, url: str, *, fast: bool = False) -> dict[
         "max_date": (today + timedelta(days=1)).isoformat(),
     }
     try:
-        options: dict[str, Any] = {"url": url, "include_comments": False,
-                                   "include_tables": True, "with_metadata": False}
-        doc = bare_extraction(tree, fast=fast, **options)
+        doc = bare_extraction(tree, url=url, fast=fast, **TEXT_OPTIONS)
         if fast and doubtful(doc, tree):
-            doc = bare_extraction(tree, fast=False, **options)
+            doc = bare_extraction(tree, url=url, fast=False, **TEXT_OPTIONS)
         meta = page_metadata(tree, url, date_params) if doc is not None else None
     except Exception as exc:  # trafilatura raises on some pathological trees
         logger.debug("trafilatura failed on %s", url, exc_info=True)
@@ -368,8 +369,7 @@ def warm_up() -> None:
     doubtful page, in the middle of a crawl."""
     page = ("<html><body><nav><a href='/'>Home</a></nav><p>A short page, a few words "
             "long, so that every fallback runs.</p></body></html>")
-    bare_extraction(page, url="https://example.org/warm-up", fast=False,
-                    include_comments=False, include_tables=True, with_metadata=False)
+    bare_extraction(page, url="https://example.org/warm-up", fast=False, **TEXT_OPTIONS)
 
 
 def page_metadata(tree: Any, url: str, date_params: dict[str, Any]) -> Document:

@@ -136,6 +136,15 @@ class Drain:
         return self.empty_for_workers() and not self.results
 
 
+def _utc(timestamp: str | None) -> str | None:
+    """A Unix time kept as text in Redis, as a UTC date and time; None when it is not one."""
+    try:
+        when = datetime.fromtimestamp(float(timestamp or ""), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return f"{when:%Y-%m-%d %H:%M:%S} UTC"
+
+
 @dataclass
 class FrontierStatus:
     """One look at a frontier, for `frwatch frontier status`."""
@@ -152,16 +161,12 @@ class FrontierStatus:
         run = self.run
         state = (f"run #{run.get('id', '?')} {run.get('state', '?')}" if run
                  else "no run yet")
-        if run.get("started"):
-            started = datetime.fromtimestamp(float(run["started"]), UTC)
-            state += f" (opened {started:%Y-%m-%d %H:%M:%S} UTC)"
+        if opened := _utc(run.get("started")):
+            state += f" (opened {opened})"
         paused = ""
-        if self.paused_since is not None:
-            try:  # `frwatch frontier pause` writes the time; redis-cli, anything
-                since = datetime.fromtimestamp(float(self.paused_since), UTC)
-                paused = f"; PAUSED since {since:%Y-%m-%d %H:%M:%S} UTC"
-            except (ValueError, OverflowError, OSError):
-                paused = "; PAUSED"
+        if self.paused_since is not None:  # `frontier pause` writes the time; redis-cli any
+            since = _utc(self.paused_since)
+            paused = f"; PAUSED since {since}" if since else "; PAUSED"
         d = self.drain
         return [f"Frontier {shown(url)}: {state}{paused}",
                 f"  left: {d.start} listings not yet read, {d.queued} requests queued, "

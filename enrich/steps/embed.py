@@ -73,10 +73,9 @@ class Embedding:
         self.embedder = embedder
         self.settings = settings
         ids, vectors = store.article_vectors()
-        if vectors:
+        if vectors:  # their width, so that no model is loaded to learn it
             embedder.know_dimensions(len(vectors[0]))
-        self.vectors = Vectors(ids, vectors, len(vectors[0]) if vectors
-                               else embedder.dimensions)
+        self.vectors = Vectors(ids, vectors, embedder.dimensions)
 
     def seeds(self) -> Seeds:
         """Every seed story with its vector, embedding (and storing) those without one."""
@@ -106,6 +105,8 @@ class Embedding:
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """Vectors of texts that are not stored articles (the topic's items, labelled
         examples), kept in the store by digest: the model is loaded only for new ones."""
+        if not texts:
+            return empty(self.vectors.matrix.shape[1])
         digests = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
         have = self.store.passage_vectors(sorted(set(digests)))
         todo = sorted({d: t for d, t in zip(digests, texts, strict=True)
@@ -115,8 +116,6 @@ class Embedding:
                                         batch_size=self.settings.batch_size)
             self.store.save_passage_vectors([d for d, _ in todo], fresh)
             have.update(zip([d for d, _ in todo], fresh, strict=True))
-        if not texts:
-            return empty(self.vectors.matrix.shape[1])
         return np.stack([have[d] for d in digests])
 
     def embed_rows(self, rows: list[dict]) -> np.ndarray:
